@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"capsim/diag"
+	"capsim/entities/builtin"
+	"capsim/kernel"
+	"capsim/run"
+	"capsim/scenario"
+)
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", commands()[0].usage, "capsim run scenarios/echo -v --trace /tmp/echo.jsonl", stderr)
+	var opts run.Options
+	var isolate string
+	var forwards listFlag
+	fs.StringVar(&opts.TracePath, "trace", "", "write the trace, one JSON object per line, to `FILE`")
+	fs.StringVar(&opts.AuditPath, "audit", "", "write the audit log (JSON lines) to `FILE`")
+	fs.StringVar(&opts.PcapPath, "pcap", "", "write a pcap of the virtual network to `FILE`")
+	fs.DurationVar(&opts.Timeout, "timeout", 0, "end the run after `D` (default: the scenario's timeout)")
+	fs.StringVar(&isolate, "isolate", "auto", "confine entities: auto, on or off")
+	fs.Var(&forwards, "forward", "carry a real loopback port to a simulated host: `127.0.0.1:PORT=HOST:PORT` (repeatable)")
+	fs.BoolVar(&opts.Serve, "serve", false, "keep the scenario running after the checks until interrupted or the timeout")
+	fs.BoolVar(&opts.Explain, "explain", false, "print, under each denied event, the bindings that matched and the rule that denied")
+	fs.BoolVar(&opts.Verbose, "v", false, "print every trace record as it happens")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageErr(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "usage: %s\nRun 'capsim help run' for details.\n", commands()[0].usage)
+		return 2
+	}
+	mode, err := parseIsolate(isolate)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return 2
+	}
+	opts.Isolate, opts.Forwards = mode, forwards
+	opts.Registry, opts.Output, opts.Stderr = builtin.Registry(), stdout, stderr
+	rep, code := runOne(ctx, pos[0], opts, stderr)
+	if rep != nil {
+		printReport(stdout, rep)
+	}
+	return code
+}
+
+func usageErr(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+func parseIsolate(s string) (kernel.IsolateMode, error) {
+	switch s {
+	case "auto":
+		return kernel.IsolateAuto, nil
+	case "on":
+		return kernel.IsolateOn, nil
+	case "off":
+		return kernel.IsolateOff, nil
+	}
+	return 0, fmt.Errorf("--isolate %q: want auto, on or off", s)
+}
+
+// runOne loads and runs one scenario; the code is 0 passed, 1 an
+// expectation failed, 2 the scenario could not run.
+func runOne(ctx context.Context, path string, opts run.Options, stderr io.Writer) (*run.Report, int) {
+	sc, err := scenario.Load(path)
+	if err != nil {
+		printErr(stderr, err)
+		return nil, 2
+	}
+	rep, err := run.Run(ctx, sc, opts)
+	if err != nil {
+		printErr(stderr, err)
+		return nil, 2
+	}
+	if !rep.OK() {
+		return rep, 1
+	}
+	return rep, 0
+}
+
+func printErr(w io.Writer, err error) {
+	var l diag.List
+	if errors.As(err, &l) {
+		for _, e := range l {
+			fmt.Fprintf(w, "capsim: %s\n", e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "capsim: %v\n", err)
+}
+
+func printReport(w io.Writer, rep *run.Report) {
+	name := rep.Scenario.Name
+	if rep.OK() {
+		fmt.Fprintf(w, "ok   %s (%s, %d expectations)\n", name, rep.Duration.Round(time.Millisecond), len(rep.Scenario.Expects))
+		return
+	}
+	fmt.Fprintf(w, "FAIL %s (%s)\n", name, rep.Duration.Round(time.Millisecond))
+	for _, f := range rep.Failures {
+		fmt.Fprintf(w, "     %s\n", f)
+	}
+}
+
+func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("test", commands()[1].usage, "capsim test scenarios", stderr)
+	var isolate string
+	fs.StringVar(&isolate, "isolate", "auto", "confine entities: auto, on or off")
+	verbose := fs.Bool("v", false, "show the entities' output")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageErr(err)
+	}
+	mode, err := parseIsolate(isolate)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return 2
+	}
+	if len(pos) == 0 {
+		pos = []string{"."}
+	}
+	paths, err := findScenarios(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "capsim: %v\n", err)
+		return 2
+	}
+	passed, failed := 0, 0
+	for _, p := range paths {
+		opts := run.Options{Registry: builtin.Registry(), Isolate: mode, Output: io.Discard, Stderr: io.Discard}
+		if *verbose {
+			opts.Output, opts.Stderr = stdout, stderr
+		}
+		rep, code := runOne(ctx, p, opts, stdout)
+		switch {
+		case rep != nil:
+			printReport(stdout, rep)
+		case code != 0:
+			fmt.Fprintf(stdout, "FAIL %s (could not run)\n", p)
+		}
+		if code == 0 {
+			passed++
+		} else {
+			failed++
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// findScenarios expands each argument: a .toml file, a folder holding
+// scenario.toml, or a folder searched for them.
+func findScenarios(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && d.Name() == "scenario.toml" {
+				found = append(found, filepath.Dir(p))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("no scenario.toml below %s", a)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func runPrograms(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("programs", "capsim programs", "capsim programs", stderr)
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return usageErr(err)
+	}
+	for _, p := range builtin.Registry().All() {
+		fmt.Fprintf(stdout, "capsim:%s\n  class:   %s\n  summary: %s\n  usage:   %s\n\n", p.Name, p.Class, p.Summary,
+			strings.ReplaceAll(p.Usage, "\n", "\n           "))
+	}
+	return 0
+}

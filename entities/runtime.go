@@ -1,0 +1,401 @@
+package entities
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"capsim/ipc"
+)
+
+// KernelFD is the descriptor of the kernel socket in every entity.
+const KernelFD = 3
+
+// Runtime is an entity's connection to the kernel.
+type Runtime struct {
+	Task  string
+	Class string
+	Log   *slog.Logger
+
+	conn      *net.UnixConn
+	endpoints []endpointInfo
+	maxFrame  int
+
+	wmu sync.Mutex // one frame at a time on the socket
+	txn atomic.Uint64
+
+	mu       sync.Mutex
+	waiting  map[uint64]chan reply
+	channels map[string]ipc.Handle
+	riids    map[riidKey]uint16
+	badges   map[uint32]*ipc.Badge
+	serving  map[uint64]context.CancelFunc
+	handlers map[uint16]ipc.Handler
+	early    []*ipc.Request // requests that arrived before a handler was set
+	closed   chan struct{}
+	err      error
+}
+
+type endpointInfo struct {
+	name  string
+	id    uint16
+	iface string
+}
+
+type riidKey struct {
+	h    ipc.Handle
+	name string
+}
+
+type reply struct {
+	m   *ipc.Message
+	err error
+}
+
+// Open connects to the kernel through descriptor 3 and reads the entity's
+// identity from its environment. It fails outside an entity.
+func Open() (*Runtime, error) {
+	f := os.NewFile(KernelFD, "kernel")
+	if f == nil {
+		return nil, errors.New("no kernel socket: not started by the capsim kernel")
+	}
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("kernel socket (descriptor %d): %w: not started by the capsim kernel?", KernelFD, err)
+	}
+	uc, ok := nc.(*net.UnixConn)
+	if !ok {
+		nc.Close()
+		return nil, fmt.Errorf("descriptor %d is not a Unix socket: not started by the capsim kernel?", KernelFD)
+	}
+	rt := newRuntime(uc, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
+	rt.endpoints = parseEndpoints(os.Getenv("CAPSIM_ENDPOINTS"))
+	go rt.readLoop()
+	return rt, nil
+}
+
+func newRuntime(uc *net.UnixConn, task, class string) *Runtime {
+	return &Runtime{
+		Task: task, Class: class,
+		Log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		conn:     uc,
+		maxFrame: ipc.HeaderSize + ipc.MaxHandles*ipc.SlotSize + ipc.DefaultMaxMessage,
+		waiting:  make(map[uint64]chan reply),
+		channels: make(map[string]ipc.Handle),
+		riids:    make(map[riidKey]uint16),
+		badges:   make(map[uint32]*ipc.Badge),
+		serving:  make(map[uint64]context.CancelFunc),
+		handlers: make(map[uint16]ipc.Handler),
+		closed:   make(chan struct{}),
+	}
+}
+
+// parseEndpoints reads CAPSIM_ENDPOINTS: "name=ID:interface,...".
+func parseEndpoints(s string) []endpointInfo {
+	var eps []endpointInfo
+	for _, item := range strings.Split(s, ",") {
+		name, rest, ok := strings.Cut(item, "=")
+		if !ok {
+			continue
+		}
+		id, iface, _ := strings.Cut(rest, ":")
+		n, err := strconv.ParseUint(id, 10, 16)
+		if err != nil {
+			continue
+		}
+		eps = append(eps, endpointInfo{name: name, id: uint16(n), iface: iface})
+	}
+	return eps
+}
+
+// Done is closed when the kernel connection ends.
+func (rt *Runtime) Done() <-chan struct{} { return rt.closed }
+
+// send writes one frame.
+func (rt *Runtime) send(b []byte) error {
+	rt.wmu.Lock()
+	defer rt.wmu.Unlock()
+	_, err := rt.conn.Write(b)
+	return err
+}
+
+// Call implements ipc.Caller: it sends a call on channel handle h and waits
+// for the reply, the context's end, or the kernel's answer. The context's
+// deadline travels with the call, so the kernel enforces it too.
+func (rt *Runtime) Call(ctx context.Context, h ipc.Handle, m *ipc.Message) (*ipc.Message, error) {
+	txn := rt.txn.Add(1)
+	ch := make(chan reply, 1)
+	rt.mu.Lock()
+	if rt.err != nil {
+		rt.mu.Unlock()
+		return nil, rt.err
+	}
+	rt.waiting[txn] = ch
+	rt.mu.Unlock()
+	var deadline int64
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d.UnixNano()
+	}
+	hdr := ipc.Header{Kind: ipc.KindCall, Handle: uint32(h), Txn: txn, Endpoint: m.Endpoint, Method: m.Method, Deadline: deadline}
+	if err := rt.send(ipc.Append(make([]byte, 0, ipc.HeaderSize+len(m.Payload)+len(m.Handles)*ipc.SlotSize), hdr, m.Handles, m.Payload)); err != nil {
+		rt.forget(txn)
+		return nil, fmt.Errorf("call: %w", err)
+	}
+	select {
+	case r := <-ch:
+		return r.m, r.err
+	case <-ctx.Done():
+		if rt.forget(txn) {
+			_ = rt.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindCancel, Txn: txn}, nil, nil))
+		}
+		return nil, ctx.Err()
+	}
+}
+
+// forget drops a waiting call; false when its reply already came.
+func (rt *Runtime) forget(txn uint64) bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	_, ok := rt.waiting[txn]
+	delete(rt.waiting, txn)
+	return ok
+}
+
+// Reply implements ipc.Responder.
+func (rt *Runtime) Reply(req *ipc.Request, m *ipc.Message) error {
+	rt.mu.Lock()
+	cancel := rt.serving[req.Txn]
+	delete(rt.serving, req.Txn)
+	rt.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	hdr := ipc.Header{Kind: ipc.KindReply, Txn: req.Txn, Endpoint: req.Endpoint, Method: req.Method, Status: m.Status}
+	return rt.send(ipc.Append(make([]byte, 0, ipc.HeaderSize+len(m.Payload)), hdr, m.Handles, m.Payload))
+}
+
+// readLoop reads frames from the kernel until the socket closes.
+func (rt *Runtime) readLoop() {
+	buf := make([]byte, rt.maxFrame)
+	for {
+		n, _, flags, _, err := rt.conn.ReadMsgUnix(buf, nil)
+		if err == nil && n == 0 {
+			err = errors.New("kernel closed the connection")
+		}
+		if err == nil && flags&syscall.MSG_TRUNC != 0 {
+			err = errors.New("frame larger than the runtime's buffer")
+		}
+		if err != nil {
+			rt.shutdown(&ipc.Error{Status: ipc.PeerGone, Reason: "kernel connection: " + err.Error()})
+			return
+		}
+		f, err := ipc.Decode(buf[:n], 0)
+		if err != nil {
+			rt.Log.Warn("dropped a malformed frame from the kernel", "err", err)
+			continue
+		}
+		rt.dispatch(f)
+	}
+}
+
+// dispatch handles one frame from the kernel. The payload is copied, since
+// the read buffer is reused.
+func (rt *Runtime) dispatch(f *ipc.Frame) {
+	switch f.Kind {
+	case ipc.KindReply:
+		rt.mu.Lock()
+		ch := rt.waiting[f.Txn]
+		delete(rt.waiting, f.Txn)
+		rt.mu.Unlock()
+		if ch == nil {
+			return // cancelled by its caller
+		}
+		if f.Status > ipc.AppError {
+			ch <- reply{err: &ipc.Error{Status: f.Status, Reason: string(f.Payload)}}
+			return
+		}
+		ch <- reply{m: &ipc.Message{Endpoint: f.Endpoint, Method: f.Method, Status: f.Status,
+			Payload: append([]byte(nil), f.Payload...), Handles: f.Slots}}
+	case ipc.KindBadge:
+		b, err := ipc.DecodeBadge(f.Payload)
+		if err != nil {
+			rt.Log.Warn("malformed badge from the kernel", "err", err)
+			return
+		}
+		rt.mu.Lock()
+		rt.badges[b.ID] = b
+		rt.mu.Unlock()
+	case ipc.KindCancel:
+		rt.mu.Lock()
+		cancel := rt.serving[f.Txn]
+		delete(rt.serving, f.Txn)
+		rt.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+	case ipc.KindCall:
+		rt.mu.Lock()
+		req := &ipc.Request{Txn: f.Txn, Badge: rt.badges[f.Handle], Deadline: f.Deadline,
+			Message: ipc.Message{Endpoint: f.Endpoint, Method: f.Method, Payload: append([]byte(nil), f.Payload...), Handles: f.Slots}}
+		h := rt.handlers[f.Endpoint]
+		if h == nil {
+			rt.early = append(rt.early, req)
+			rt.mu.Unlock()
+			return
+		}
+		rt.mu.Unlock()
+		rt.serve(h, req)
+	}
+}
+
+// serve runs a handler for one request in its own goroutine, with a
+// context carrying the badge and ended by a cancel notice. Handlers may
+// block (accept, recv) without stalling other requests.
+func (rt *Runtime) serve(h ipc.Handler, req *ipc.Request) {
+	ctx, cancel := context.WithCancel(ipc.WithBadge(context.Background(), req.Badge))
+	rt.mu.Lock()
+	rt.serving[req.Txn] = cancel
+	rt.mu.Unlock()
+	if inl, ok := h.(inline); ok && inl.inline() {
+		h.Serve(ctx, req, rt)
+		return
+	}
+	go h.Serve(ctx, req, rt)
+}
+
+// inline marks handlers that never block, which the runtime then runs in
+// its reader goroutine, saving a goroutine switch per request.
+type inline interface{ inline() bool }
+
+type inlineHandler struct{ ipc.Handler }
+
+func (inlineHandler) inline() bool { return true }
+
+// Inline wraps a handler that never blocks, so the runtime serves it in the
+// goroutine that read the request.
+func Inline(h ipc.Handler) ipc.Handler { return inlineHandler{h} }
+
+func (rt *Runtime) shutdown(err error) {
+	rt.mu.Lock()
+	if rt.err != nil {
+		rt.mu.Unlock()
+		return
+	}
+	rt.err = err
+	waiting := rt.waiting
+	rt.waiting = make(map[uint64]chan reply)
+	for _, cancel := range rt.serving {
+		cancel()
+	}
+	rt.mu.Unlock()
+	for _, ch := range waiting {
+		ch <- reply{err: err}
+	}
+	close(rt.closed)
+}
+
+// Handle serves the endpoint of this entity's class that has the given
+// endpoint or interface name with h. Requests that arrived before are
+// served now.
+func (rt *Runtime) Handle(name string, h ipc.Handler) error {
+	var ids []uint16
+	for _, ep := range rt.endpoints {
+		if ep.name == name || ep.iface == name {
+			ids = append(ids, ep.id)
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("class %s has no endpoint %q (CAPSIM_ENDPOINTS)", rt.Class, name)
+	}
+	rt.mu.Lock()
+	for _, id := range ids {
+		rt.handlers[id] = h
+	}
+	var now []*ipc.Request
+	rest := rt.early[:0]
+	for _, r := range rt.early {
+		if rt.handlers[r.Endpoint] != nil {
+			now = append(now, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	rt.early = rest
+	rt.mu.Unlock()
+	for _, r := range now {
+		rt.serve(rt.handlers[r.Endpoint], r)
+	}
+	return nil
+}
+
+// Endpoints lists the endpoint names of this entity's class.
+func (rt *Runtime) Endpoints() []string {
+	var names []string
+	for _, ep := range rt.endpoints {
+		names = append(names, ep.name)
+	}
+	return names
+}
+
+// Serve blocks until ctx ends or the kernel connection closes.
+func (rt *Runtime) Serve(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-rt.closed:
+		return nil
+	}
+}
+
+var _ ipc.Caller = (*Runtime)(nil)
+var _ ipc.Responder = (*Runtime)(nil)
+
+func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+
+// Stdout is where a program prints what its task shows.
+func (rt *Runtime) Stdout() io.Writer { return os.Stdout }
+
+// Stderr is where a program prints its errors.
+func (rt *Runtime) Stderr() io.Writer { return os.Stderr }
+
+// CallRaw sends a frame exactly as given — however malformed — and, when
+// its header is readable as a call, waits for the kernel's reply to its
+// transaction id. It exists for the adversary and for tests of the kernel's
+// frame handling; programs use Call.
+func (rt *Runtime) CallRaw(ctx context.Context, frame []byte) (*ipc.Message, error) {
+	if len(frame) < ipc.HeaderSize || ipc.Kind(frame[0]) != ipc.KindCall {
+		return nil, rt.send(frame)
+	}
+	txn := le64(frame[8:])
+	ch := make(chan reply, 1)
+	rt.mu.Lock()
+	rt.waiting[txn] = ch
+	rt.mu.Unlock()
+	if err := rt.send(frame); err != nil {
+		rt.forget(txn)
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.m, r.err
+	case <-ctx.Done():
+		rt.forget(txn)
+		return nil, ctx.Err()
+	}
+}
+
+// NextTxn reserves a transaction id for a frame built by hand.
+func (rt *Runtime) NextTxn() uint64 { return rt.txn.Add(1) }
+
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }

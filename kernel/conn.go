@@ -1,0 +1,192 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// socketBuffer is the send and receive buffer of both ends of every kernel
+// socket: a SOCK_SEQPACKET message must fit the sender's buffer whole, and
+// the largest frame is a maximum-size payload plus its header and slots.
+func socketBuffer(maxMessage int) int { return 2*maxMessage + 64<<10 }
+
+// newSocketPair makes the kernel socket of one entity: the kernel's end,
+// wrapped for the runtime's poller, and the entity's end as a file to hand
+// to the child. Both ends are close-on-exec; exec.Cmd dups the child's end
+// to descriptor 3 without that flag.
+func newSocketPair(maxMessage int) (kernelEnd *os.File, entityEnd *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	for _, fd := range fds {
+		setBuffers(fd, socketBuffer(maxMessage))
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "kernel"), os.NewFile(uintptr(fds[1]), "entity"), nil
+}
+
+// setBuffers raises a socket's buffers, forcing past the system limit where
+// the kernel may (root), else as far as the limit allows.
+func setBuffers(fd, size int) {
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, size)
+	}
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, size)
+	}
+}
+
+// errQueueFull is returned by send when the receiver's queue cannot take
+// the frame: the sender gets a limit error for this destination only.
+var errQueueFull = errors.New("receiver's queue is full")
+
+// errClosed is returned by send on a closed connection.
+var errClosed = errors.New("connection closed")
+
+// conn is the kernel's end of one entity's socket. Reads happen in one
+// goroutine; sends come from any goroutine and never block: a frame the
+// socket cannot take now is queued (up to queueLimit bytes) and written by a
+// flusher goroutine when the socket drains.
+type conn struct {
+	nc net.Conn
+	rc syscall.RawConn
+
+	mu         sync.Mutex
+	queue      [][]byte
+	queued     int
+	queueLimit int
+	flushing   bool
+	closed     bool
+}
+
+func newConn(f *os.File, queueLimit int) (*conn, error) {
+	// net.FileConn registers the descriptor with Go's poller; the kernel
+	// reads and writes through its RawConn so that it sees message
+	// boundaries and truncation, and never blocks on a write.
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("kernel socket: %w", err)
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		nc.Close()
+		return nil, fmt.Errorf("kernel socket: %T is not a syscall.Conn", nc)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("kernel socket: %w", err)
+	}
+	return &conn{nc: nc, rc: rc, queueLimit: queueLimit}, nil
+}
+
+// read reads one frame into buf. trunc reports a frame larger than buf,
+// whose tail was discarded.
+func (c *conn) read(buf []byte) (n int, trunc bool, err error) {
+	var rerr error
+	var flags int
+	err = c.rc.Read(func(fd uintptr) bool {
+		n, _, flags, _, rerr = unix.Recvmsg(int(fd), buf, nil, unix.MSG_CMSG_CLOEXEC)
+		return rerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err == nil && n == 0 {
+		err = errClosed // the peer closed its end: an empty seqpacket read
+	}
+	return n, flags&unix.MSG_TRUNC != 0, err
+}
+
+// send writes one frame, or queues a copy of it when the socket is full.
+func (c *conn) send(b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errClosed
+	}
+	if len(c.queue) == 0 {
+		var werr error
+		err := c.rc.Write(func(fd uintptr) bool {
+			_, werr = unix.Write(int(fd), b)
+			return true // one attempt: never park this goroutine
+		})
+		if err == nil {
+			err = werr
+		}
+		if err == nil {
+			return nil
+		}
+		if err != unix.EAGAIN && err != unix.ENOBUFS {
+			return err
+		}
+	}
+	if c.queued+len(b) > c.queueLimit {
+		return errQueueFull
+	}
+	c.queue = append(c.queue, append([]byte(nil), b...))
+	c.queued += len(b)
+	if !c.flushing {
+		c.flushing = true
+		go c.flush()
+	}
+	return nil
+}
+
+// flush writes queued frames as the socket drains.
+func (c *conn) flush() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.flushing = false
+			c.mu.Unlock()
+			return
+		}
+		b := c.queue[0]
+		c.mu.Unlock()
+		var werr error
+		err := c.rc.Write(func(fd uintptr) bool {
+			_, werr = unix.Write(int(fd), b)
+			return werr != unix.EAGAIN && werr != unix.ENOBUFS
+		})
+		if err == nil {
+			err = werr
+		}
+		c.mu.Lock()
+		if err != nil {
+			c.closed = true
+		}
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.queued -= len(b)
+		c.mu.Unlock()
+	}
+}
+
+// Queued returns the bytes waiting in the queue.
+func (c *conn) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued
+}
+
+func (c *conn) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.queue = nil
+	c.queued = 0
+	c.mu.Unlock()
+	c.nc.Close()
+}

@@ -1,0 +1,403 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"capsim/idl"
+	"capsim/ipc"
+	"capsim/policy"
+)
+
+// call is one request in flight between a client process and a server.
+type call struct {
+	kTxn      uint64 // the kernel's id for it, what the server sees
+	clientTxn uint64 // the client's own id for it
+	client    *process
+	server    *process
+	target    target
+	start     time.Time
+	timer     *time.Timer
+}
+
+// target is what a call addresses: an endpoint and method of a class,
+// resolved through the IDL when the kernel has it.
+type target struct {
+	endpoint  uint16
+	method    uint16
+	epName    string
+	ifName    string
+	mName     string
+	m         *idl.Method // nil without IDL
+}
+
+// handleFrame handles one frame a process sent. Nothing in it may crash the
+// kernel: every malformed frame ends as an error to its sender.
+func (k *Kernel) handleFrame(p *process, b []byte, trunc bool) {
+	f, err := ipc.Decode(b, p.task.limits.Message)
+	if trunc {
+		err = fmt.Errorf("frame exceeds the maximum message size")
+	}
+	if err != nil {
+		k.malformed(p, b, err)
+		return
+	}
+	switch f.Kind {
+	case ipc.KindCall:
+		if f.Handle == uint32(ipc.KernelHandle) {
+			k.kernelCall(p, f)
+			return
+		}
+		k.call(p, f, b)
+	case ipc.KindReply:
+		k.reply(p, f, b)
+	case ipc.KindCancel:
+		k.cancelByClient(p, f.Txn)
+	default:
+		k.malformed(p, b, fmt.Errorf("an entity may not send %s frames", f.Kind))
+	}
+}
+
+// malformed answers a frame that could not be decoded: a call (if its
+// header says it was one) gets an invalid-message error; the event is
+// traced as denied.
+func (k *Kernel) malformed(p *process, b []byte, err error) {
+	reason := "invalid message: " + err.Error()
+	if len(err.Error()) > 0 && err.Error()[:5] == "frame" {
+		reason = "limit: message"
+	}
+	k.emit(&Record{Kind: "request", Src: p.task.spec.Task, SrcClass: p.task.spec.Class, SrcSID: uint64(p.sid),
+		Decision: "deny", Reason: reason, Bytes: len(b)})
+	if len(b) >= ipc.HeaderSize && ipc.Kind(b[0]) == ipc.KindCall {
+		st := ipc.Invalid
+		if reason == "limit: message" {
+			st = ipc.Limit
+		}
+		k.replyStatus(p, binary.LittleEndian.Uint64(b[8:]), st, reason)
+	}
+}
+
+// call carries a request from client p to the server its handle names.
+func (k *Kernel) call(p *process, f *ipc.Frame, b []byte) {
+	rec := &Record{Kind: "request", Src: p.task.spec.Task, SrcClass: p.task.spec.Class, SrcSID: uint64(p.sid),
+		Txn: f.Txn, Bytes: len(f.Payload)}
+	deny := func(st ipc.Status, reason string) {
+		rec.Decision, rec.Reason = "deny", reason
+		k.emit(rec)
+		k.replyStatus(p, f.Txn, st, reason)
+	}
+	k.hmu.RLock()
+	h := p.handles.handles[ipc.Handle(f.Handle)]
+	var ch *channel
+	if h != nil && h.rights&ipc.RightCall != 0 {
+		ch, _ = h.obj.(*channel)
+	}
+	k.hmu.RUnlock()
+	if ch == nil {
+		deny(ipc.BadHandle, "bad handle")
+		return
+	}
+	srvTask := ch.server
+	rec.Dst, rec.DstClass = srvTask.spec.Task, srvTask.spec.Class
+	srvTask.mu.Lock()
+	srv := srvTask.proc
+	srvTask.mu.Unlock()
+	if srv == nil {
+		deny(ipc.PeerGone, "peer gone")
+		return
+	}
+	rec.DstSID = uint64(srv.sid)
+	tg, err := k.resolve(srvTask, f.Endpoint, f.Method)
+	if err != nil {
+		deny(ipc.Invalid, "invalid message: "+err.Error())
+		return
+	}
+	rec.Endpoint, rec.Interface, rec.Method = tg.epName, tg.ifName, tg.mName
+	sids, err := k.checkSlots(p, f.Slots)
+	if err != nil {
+		deny(ipc.BadHandle, "bad handle")
+		return
+	}
+	var msg *idl.StructValue
+	if tg.m != nil {
+		if msg, err = decodeParams(tg.m.In, f.Payload, len(f.Slots)); err != nil {
+			deny(ipc.Invalid, "invalid message: "+err.Error())
+			return
+		}
+	}
+	ev := &policy.Event{Kind: policy.Request,
+		Src: policy.Subject{Class: p.task.spec.Class, SID: p.sid}, Dst: policy.Subject{Class: srvTask.spec.Class, SID: srv.sid},
+		Endpoint: tg.epName, Interface: tg.ifName, Method: tg.m, Message: msg, HandleSIDs: sids}
+	d := k.decide(ev, decideCtx{src: p.task, dst: srvTask})
+	if !d.Grant {
+		k.emitDecision(rec, ev, d)
+		k.replyStatus(p, f.Txn, ipc.Denied, d.Reason)
+		return
+	}
+	c := &call{kTxn: k.txns.Add(1), clientTxn: f.Txn, client: p, server: srv, target: tg, start: time.Now()}
+	if st, reason := k.register(c, f.Deadline); st != ipc.OK {
+		deny(st, reason)
+		return
+	}
+	k.emitDecision(rec, ev, d)
+	badge := k.badge(srv, ch, p.task)
+	slots := k.transfer(p, srv, f.Slots)
+	ipc.PutHeader(b, &ipc.Header{Kind: ipc.KindCall, NHandles: f.NHandles, Handle: badge, Txn: c.kTxn,
+		Endpoint: f.Endpoint, Method: f.Method, Deadline: f.Deadline})
+	putSlots(b, slots)
+	if err := srv.conn.send(b); err != nil {
+		if k.unregister(c) {
+			st, reason := ipc.Limit, "limit: queued"
+			if err != errQueueFull {
+				st, reason = ipc.PeerGone, "peer gone"
+			}
+			k.emit(&Record{Kind: "error", Src: srvTask.spec.Task, Dst: p.task.spec.Task, SrcClass: srvTask.spec.Class,
+				DstClass: p.task.spec.Class, Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName,
+				Decision: "deny", Reason: reason, Txn: f.Txn})
+			k.replyStatus(p, f.Txn, st, reason)
+		}
+	}
+}
+
+// register records c as in flight at both ends, enforcing the client's
+// in-flight limit and arming the deadline.
+func (k *Kernel) register(c *call, deadline int64) (ipc.Status, string) {
+	p, srv := c.client, c.server
+	p.mu.Lock()
+	if p.dead {
+		p.mu.Unlock()
+		return ipc.PeerGone, "peer gone"
+	}
+	if _, dup := p.outgoing[c.clientTxn]; dup {
+		p.mu.Unlock()
+		return ipc.Invalid, "invalid message: transaction id already in flight"
+	}
+	if len(p.outgoing) >= p.task.limits.Inflight {
+		p.mu.Unlock()
+		return ipc.Limit, "limit: inflight"
+	}
+	p.outgoing[c.clientTxn] = c
+	p.mu.Unlock()
+	srv.mu.Lock()
+	if srv.dead {
+		srv.mu.Unlock()
+		p.mu.Lock()
+		delete(p.outgoing, c.clientTxn)
+		p.mu.Unlock()
+		return ipc.PeerGone, "peer gone"
+	}
+	srv.pending[c.kTxn] = c
+	srv.mu.Unlock()
+	if deadline != 0 {
+		c.timer = time.AfterFunc(time.Until(time.Unix(0, deadline)), func() { k.expire(c) })
+	}
+	return ipc.OK, ""
+}
+
+// unregister removes c from both ends; it reports false when c was already
+// gone (answered, expired or cancelled), so exactly one party finishes it.
+func (k *Kernel) unregister(c *call) bool {
+	srv := c.server
+	srv.mu.Lock()
+	_, ok := srv.pending[c.kTxn]
+	delete(srv.pending, c.kTxn)
+	srv.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	p := c.client
+	p.mu.Lock()
+	delete(p.outgoing, c.clientTxn)
+	p.mu.Unlock()
+	return true
+}
+
+// expire fails a call whose deadline passed and tells its server.
+func (k *Kernel) expire(c *call) {
+	if !k.unregister(c) {
+		return
+	}
+	k.emit(&Record{Kind: "error", Src: CoreTask, Dst: c.client.task.spec.Task, SrcClass: CoreClass, DstClass: c.client.task.spec.Class,
+		Endpoint: c.target.epName, Interface: c.target.ifName, Method: c.target.mName, Decision: "deny", Reason: "deadline",
+		Txn: c.clientTxn, LatencyNS: time.Since(c.start).Nanoseconds()})
+	k.replyStatus(c.client, c.clientTxn, ipc.DeadlineExceeded, "deadline")
+	k.sendCancel(c)
+}
+
+// cancelByClient drops a call its client gave up on and tells the server.
+func (k *Kernel) cancelByClient(p *process, txn uint64) {
+	p.mu.Lock()
+	c := p.outgoing[txn]
+	p.mu.Unlock()
+	if c == nil || !k.unregister(c) {
+		return
+	}
+	k.sendCancel(c)
+}
+
+func (k *Kernel) sendCancel(c *call) {
+	k.emit(&Record{Kind: "cancel", Src: CoreTask, Dst: c.server.task.spec.Task, SrcClass: CoreClass, DstClass: c.server.task.spec.Class,
+		Endpoint: c.target.epName, Interface: c.target.ifName, Method: c.target.mName, Txn: c.kTxn})
+	b := ipc.Append(nil, ipc.Header{Kind: ipc.KindCancel, Txn: c.kTxn}, nil, nil)
+	_ = c.server.conn.send(b)
+}
+
+// reply carries a server's reply back to the client that called.
+func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
+	srv.mu.Lock()
+	c := srv.pending[f.Txn]
+	srv.mu.Unlock()
+	if c == nil {
+		// A reply to nothing: late (after a deadline or cancel), a replay,
+		// or a forgery. Dropped; the server is not told.
+		k.emit(&Record{Kind: "response", Src: srv.task.spec.Task, SrcClass: srv.task.spec.Class, SrcSID: uint64(srv.sid),
+			Decision: "deny", Reason: "invalid message: reply to no call in flight", Txn: f.Txn, Bytes: len(f.Payload)})
+		return
+	}
+	if !k.unregister(c) {
+		return
+	}
+	p := c.client
+	tg := c.target
+	kind, evKind := "response", policy.Response
+	var params *idl.Type
+	switch f.Status {
+	case ipc.OK:
+		if tg.m != nil {
+			params = tg.m.Out
+		}
+	case ipc.AppError:
+		kind, evKind = "error", policy.Error
+		if tg.m != nil {
+			params = tg.m.Err
+		}
+	default:
+		kind, evKind = "error", policy.Error
+	}
+	rec := &Record{Kind: kind, Src: srv.task.spec.Task, Dst: p.task.spec.Task, SrcClass: srv.task.spec.Class, DstClass: p.task.spec.Class,
+		SrcSID: uint64(srv.sid), DstSID: uint64(p.sid), Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName,
+		Txn: c.clientTxn, Bytes: len(f.Payload), LatencyNS: time.Since(c.start).Nanoseconds()}
+	fail := func(st ipc.Status, reason string) {
+		rec.Decision, rec.Reason = "deny", reason
+		k.emit(rec)
+		k.replyStatus(p, c.clientTxn, st, reason)
+	}
+	sids, err := k.checkSlots(srv, f.Slots)
+	if err != nil {
+		fail(ipc.BadHandle, "bad handle")
+		return
+	}
+	var msg *idl.StructValue
+	if params != nil {
+		if msg, err = decodeParams(params, f.Payload, len(f.Slots)); err != nil {
+			fail(ipc.Invalid, "invalid message: "+err.Error())
+			return
+		}
+	}
+	ev := &policy.Event{Kind: evKind,
+		Src: policy.Subject{Class: srv.task.spec.Class, SID: srv.sid}, Dst: policy.Subject{Class: p.task.spec.Class, SID: p.sid},
+		Endpoint: tg.epName, Interface: tg.ifName, Method: tg.m, Message: msg, HandleSIDs: sids}
+	d := k.decide(ev, decideCtx{src: srv.task, dst: p.task})
+	k.emitDecision(rec, ev, d)
+	if !d.Grant {
+		k.replyStatus(p, c.clientTxn, ipc.Denied, d.Reason)
+		return
+	}
+	status := f.Status
+	if status != ipc.OK && status != ipc.AppError {
+		status = ipc.Invalid
+	}
+	slots := k.transfer(srv, p, f.Slots)
+	ipc.PutHeader(b, &ipc.Header{Kind: ipc.KindReply, NHandles: f.NHandles, Txn: c.clientTxn,
+		Endpoint: f.Endpoint, Method: f.Method, Status: status})
+	putSlots(b, slots)
+	_ = p.conn.send(b) // a client that cannot take its reply only hurts itself
+}
+
+// replyStatus answers a call with a kernel status; the payload is the
+// reason.
+func (k *Kernel) replyStatus(p *process, txn uint64, st ipc.Status, reason string) {
+	b := ipc.Append(nil, ipc.Header{Kind: ipc.KindReply, Txn: txn, Status: st}, nil, []byte(reason))
+	_ = p.conn.send(b)
+}
+
+func putSlots(b []byte, slots []ipc.Slot) {
+	for i, s := range slots {
+		o := ipc.HeaderSize + i*ipc.SlotSize
+		binary.LittleEndian.PutUint32(b[o:], uint32(s.Handle))
+		binary.LittleEndian.PutUint32(b[o+4:], uint32(s.Rights))
+	}
+}
+
+// badge returns the badge that srv knows the connection (ch, client) by,
+// introducing it to srv first if it is new.
+func (k *Kernel) badge(srv *process, ch *channel, client *task) uint32 {
+	srv.mu.Lock()
+	byClient := srv.badges[ch]
+	if byClient == nil {
+		byClient = make(map[*task]uint32)
+		srv.badges[ch] = byClient
+	}
+	id, ok := byClient[client]
+	if !ok {
+		srv.nbadge++
+		id = srv.nbadge
+		byClient[client] = id
+	}
+	srv.mu.Unlock()
+	if !ok {
+		client.mu.Lock()
+		var sid policy.SID
+		if client.proc != nil {
+			sid = client.proc.sid
+		}
+		client.mu.Unlock()
+		b := ipc.AppendBadge(nil, &ipc.Badge{ID: id, Task: client.spec.Task, Class: client.spec.Class, SID: uint64(sid), Channel: ch.id})
+		_ = srv.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindBadge}, nil, b))
+	}
+	return id
+}
+
+// checkSlots checks that every handle a message carries is the sender's,
+// may be transferred, and passes no more rights than it has. It returns
+// the SIDs of the objects, for the policy.
+func (k *Kernel) checkSlots(p *process, slots []ipc.Slot) ([]policy.SID, error) {
+	if len(slots) == 0 {
+		return nil, nil
+	}
+	k.hmu.RLock()
+	defer k.hmu.RUnlock()
+	sids := make([]policy.SID, len(slots))
+	for i, s := range slots {
+		h := p.handles.handles[s.Handle]
+		if h == nil || h.rights&ipc.RightTransfer == 0 || s.Rights&^h.rights != 0 {
+			return nil, fmt.Errorf("slot %d: bad handle", i)
+		}
+		sids[i] = h.obj.sid()
+	}
+	return sids, nil
+}
+
+// transfer installs in to's table a child of each handle from sends, with
+// the rights the slot asks for, and returns the receiver's slots.
+func (k *Kernel) transfer(from, to *process, slots []ipc.Slot) []ipc.Slot {
+	if len(slots) == 0 {
+		return nil
+	}
+	k.hmu.Lock()
+	defer k.hmu.Unlock()
+	out := make([]ipc.Slot, len(slots))
+	for i, s := range slots {
+		h := from.handles.handles[s.Handle]
+		if h == nil { // revoked since checkSlots: the receiver gets nothing usable
+			continue
+		}
+		nh := to.handles.add(to, h.obj, s.Rights, h)
+		out[i] = ipc.Slot{Handle: nh.num, Rights: nh.rights}
+	}
+	return out
+}

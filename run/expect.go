@@ -1,0 +1,178 @@
+package run
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"capsim/kernel"
+	"capsim/scenario"
+)
+
+// expectations counts, during the run, the trace and audit records each
+// [[expect]] selects, and checks everything at the end.
+type expectations struct {
+	sc     *scenario.Scenario
+	mu     sync.Mutex
+	counts []int // per expectation, trace or audit matches
+	// links answers link expectations; nil without a virtual network.
+	links func(link string, needle []byte) (bool, error)
+}
+
+func newExpectations(sc *scenario.Scenario) *expectations {
+	return &expectations{sc: sc, counts: make([]int, len(sc.Expects))}
+}
+
+func (x *expectations) record(r *kernel.Record) { x.count(r, scenario.ExpectTrace) }
+func (x *expectations) audit(r *kernel.Record)  { x.count(r, scenario.ExpectAudit) }
+
+func (x *expectations) count(r *kernel.Record, kind scenario.ExpectKind) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range x.sc.Expects {
+		e := &x.sc.Expects[i]
+		m := e.Trace
+		if kind == scenario.ExpectAudit {
+			m = e.Audit
+		}
+		if e.Kind == kind && m != nil && m.Matches(r.Field) {
+			x.counts[i]++
+		}
+	}
+}
+
+// check returns a line for every failed expectation.
+func (x *expectations) check(k *kernel.Kernel) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var fails []string
+	for i := range x.sc.Expects {
+		e := &x.sc.Expects[i]
+		if msg := x.checkOne(k, e, x.counts[i]); msg != "" {
+			fails = append(fails, fmt.Sprintf("%s: %s", e.Pos, msg))
+		}
+	}
+	return fails
+}
+
+func (x *expectations) checkOne(k *kernel.Kernel, e *scenario.Expect, n int) string {
+	switch e.Kind {
+	case scenario.ExpectTask:
+		return checkTask(k, e)
+	case scenario.ExpectTrace, scenario.ExpectAudit:
+		m, what := e.Trace, "trace"
+		if e.Kind == scenario.ExpectAudit {
+			m, what = e.Audit, "audit"
+		}
+		if n < e.Min || (e.Max != nil && n > *e.Max) {
+			want := fmt.Sprintf("at least %d", e.Min)
+			if e.Max != nil {
+				want = fmt.Sprintf("%d to %d", e.Min, *e.Max)
+				if *e.Max == 0 {
+					want = "none"
+				}
+			}
+			return fmt.Sprintf("expected %s %s records matching %s, saw %d", want, what, describeMatch(m), n)
+		}
+	case scenario.ExpectLink:
+		return x.checkLink(e)
+	case scenario.ExpectKernelRSS:
+		rss := peakRSS()
+		if rss > int64(e.KernelMaxRSS) {
+			return fmt.Sprintf("expected the kernel's peak RSS under %d bytes, saw %d", int64(e.KernelMaxRSS), rss)
+		}
+	case scenario.ExpectProperty:
+		return fmt.Sprintf("property %q: checked by `capsim verify`, which this build does not have yet", e.Property)
+	}
+	return ""
+}
+
+func checkTask(k *kernel.Kernel, e *scenario.Expect) string {
+	var msgs []string
+	if e.Exit != nil {
+		st, ok := k.Exit(e.Task)
+		switch {
+		case !ok:
+			msgs = append(msgs, fmt.Sprintf("task %s: expected exit %d, but it was still running", e.Task, *e.Exit))
+		case !st.Started:
+			msgs = append(msgs, fmt.Sprintf("task %s: expected exit %d, but it never started: %s", e.Task, *e.Exit, st.Err))
+		case st.Signal != "":
+			msgs = append(msgs, fmt.Sprintf("task %s: expected exit %d, killed by %s", e.Task, *e.Exit, st.Signal))
+		case st.Code != *e.Exit:
+			msgs = append(msgs, fmt.Sprintf("task %s: expected exit %d, got %d", e.Task, *e.Exit, st.Code))
+		}
+	}
+	if e.Output != nil {
+		out := k.Output(e.Task)
+		if !strings.Contains(out, *e.Output) {
+			msgs = append(msgs, fmt.Sprintf("task %s: expected output containing %q, got %s", e.Task, *e.Output, tail(out)))
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (x *expectations) checkLink(e *scenario.Expect) string {
+	if x.links == nil {
+		return fmt.Sprintf("link %s: no virtual network in this run", e.Link)
+	}
+	contains, absent := e.Patterns()
+	var msgs []string
+	for _, p := range contains {
+		if ok, err := x.links(e.Link, p); err != nil || !ok {
+			msgs = append(msgs, fmt.Sprintf("link %s: expected the bytes %q on the wire, not seen%s", e.Link, p, errSuffix(err)))
+		}
+	}
+	for _, p := range absent {
+		if ok, err := x.links(e.Link, p); err != nil || ok {
+			msgs = append(msgs, fmt.Sprintf("link %s: expected no %q on the wire, but it was seen%s", e.Link, p, errSuffix(err)))
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
+}
+
+func describeMatch(m *scenario.Match) string {
+	var parts []string
+	for _, f := range m.Fields() {
+		parts = append(parts, f.Name+"="+f.Value)
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// tail quotes the end of an output for an error message.
+func tail(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "no output"
+	}
+	if len(s) > 300 {
+		s = "..." + s[len(s)-300:]
+	}
+	return strconv.Quote(s)
+}
+
+// peakRSS returns this process's peak resident set (VmHWM) in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

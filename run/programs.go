@@ -1,0 +1,103 @@
+package run
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"capsim/entities"
+	"capsim/scenario"
+)
+
+// program is how the kernel starts an entity: an executable and argv[0].
+type program struct {
+	path  string
+	argv0 string
+}
+
+// programs resolves `program` keys: built-ins run the capsim executable
+// itself; a Go package folder is built once into a cache; any other path
+// is an executable.
+type programs struct {
+	registry *entities.Registry
+	self     string // the capsim executable (or a test binary that registers the built-ins)
+
+	mu    sync.Mutex
+	built map[string]string
+}
+
+func (ps *programs) resolve(ctx context.Context, sc *scenario.Scenario, e *scenario.Entity) (program, error) {
+	name := e.Program
+	if name == "" {
+		p := ps.registry.ForClass(e.Class)
+		if p == nil {
+			return program{}, fmt.Errorf("%s: entity %q: class %s has no built-in program; set program (see `capsim programs`)",
+				e.KeyPos("class"), e.Task, e.Class)
+		}
+		return program{path: ps.self, argv0: entities.ProgramPrefix + p.Name}, nil
+	}
+	if strings.HasPrefix(name, entities.ProgramPrefix) {
+		if ps.registry.Lookup(name) == nil {
+			return program{}, fmt.Errorf("%s: entity %q: no built-in program %q (see `capsim programs`)", e.KeyPos("program"), e.Task, name)
+		}
+		return program{path: ps.self, argv0: name}, nil
+	}
+	path := name
+	if !filepath.IsAbs(path) {
+		path = sc.Path(name)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return program{}, fmt.Errorf("%s: entity %q: program: %w", e.KeyPos("program"), e.Task, err)
+	}
+	if st.IsDir() {
+		bin, err := ps.build(ctx, path)
+		if err != nil {
+			return program{}, fmt.Errorf("%s: entity %q: %w", e.KeyPos("program"), e.Task, err)
+		}
+		return program{path: bin, argv0: e.Task}, nil
+	}
+	if st.Mode()&0o111 == 0 {
+		return program{}, fmt.Errorf("%s: entity %q: program %s is not executable", e.KeyPos("program"), e.Task, path)
+	}
+	return program{path: path, argv0: e.Task}, nil
+}
+
+// build compiles the Go package in dir into the user's cache, once per run
+// and folder; go build's own cache makes a rebuild of unchanged code quick.
+func (ps *programs) build(ctx context.Context, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if bin, ok := ps.built[abs]; ok {
+		return bin, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(abs))
+	bin := filepath.Join(cache, "capsim", "programs", hex.EncodeToString(sum[:8]), filepath.Base(abs))
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = abs
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", dir, err, out)
+	}
+	if ps.built == nil {
+		ps.built = make(map[string]string)
+	}
+	ps.built[abs] = bin
+	return bin, nil
+}

@@ -1,0 +1,303 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"capsim/diag"
+	"capsim/entities"
+	"capsim/idl"
+	"capsim/kernel"
+	"capsim/policy"
+	"capsim/scenario"
+)
+
+// Options are the command line's choices for one run.
+type Options struct {
+	// Registry holds the built-in programs; Executable is the binary that
+	// runs them as "capsim:NAME" (default: this process's executable).
+	Registry   *entities.Registry
+	Executable string
+
+	Timeout   time.Duration // 0: the scenario's
+	Isolate   kernel.IsolateMode
+	TracePath string
+	AuditPath string
+	PcapPath  string
+	Forwards  []string
+	Verbose   bool // print every trace record, readable
+	Explain   bool // explain every deny
+	Serve     bool // keep running after the checks until ctx ends or the timeout
+
+	// Output receives the entities' output and the verbose trace;
+	// Stderr capsim's own notices. Defaults: os.Stdout, os.Stderr.
+	Output io.Writer
+	Stderr io.Writer
+}
+
+// Report is the outcome of a run that started.
+type Report struct {
+	Scenario *scenario.Scenario
+	// Failures lists every failed expectation, saying what was expected
+	// and what was seen. Empty when the run passed.
+	Failures []string
+	Duration time.Duration
+}
+
+// OK reports whether every expectation held.
+func (r *Report) OK() bool { return len(r.Failures) == 0 }
+
+// ErrSetup wraps errors that stop a run before anything starts (exit 2).
+var ErrSetup = errors.New("scenario error")
+
+// Run runs one scenario and checks its expectations. An error means the
+// run could not start (a scenario, IDL or policy error); failed
+// expectations are in the report.
+func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	start := time.Now()
+	sys, err := prepare(ctx, sc, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	defer sys.close()
+	k, err := kernel.New(sys.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	timeout := sc.Timeout
+	if opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := k.Start(runCtx); err != nil {
+		k.Stop()
+		return nil, err
+	}
+	rep := &Report{Scenario: sc}
+	running, werr := k.Wait(runCtx)
+	if werr != nil && !opts.Serve {
+		if ctx.Err() != nil {
+			rep.Failures = append(rep.Failures, "interrupted; still running: "+joinNames(running))
+		} else {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("timeout after %s; still running: %s", timeout, joinNames(running)))
+		}
+	}
+	sys.flush()
+	rep.Failures = append(rep.Failures, sys.expect.check(k)...)
+	if opts.Serve && werr == nil {
+		fmt.Fprintf(opts.Stderr, "capsim: expectations checked; serving until interrupted or %s\n", timeout)
+		<-runCtx.Done()
+	}
+	k.Stop()
+	sys.flush()
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Output == nil {
+		o.Output = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Executable == "" {
+		o.Executable, _ = os.Executable()
+	}
+	return o
+}
+
+func joinNames(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	s := names[0]
+	for _, n := range names[1:] {
+		s += ", " + n
+	}
+	return s
+}
+
+// system is a prepared run: the kernel's configuration and what must be
+// flushed and closed when the run ends.
+type system struct {
+	cfg      kernel.Config
+	expect   *expectations
+	flushes  []func() error
+	closers  []func()
+	certsDir string
+}
+
+func (s *system) flush() {
+	for _, f := range s.flushes {
+		_ = f()
+	}
+}
+
+func (s *system) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// prepare checks everything a scenario names — classes, programs, policy,
+// files — and builds the kernel's configuration. Nothing starts.
+func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system, error) {
+	sys := &system{}
+	ok := false
+	defer func() {
+		if !ok {
+			sys.close()
+		}
+	}()
+	roots := []idl.Root{idl.DirRoot(sc.Dir)}
+	for _, d := range sc.IDLPath {
+		roots = append(roots, idl.DirRoot(sc.Path(d)))
+	}
+	roots = append(roots, idl.BuiltinRoot())
+	loader := idl.NewLoader(roots, idl.Options{})
+	var errs diag.List
+	for i := range sc.Entities {
+		e := &sc.Entities[i]
+		if _, err := loader.Class(e.Class); err != nil {
+			errs.Addf(e.KeyPos("class"), "entity %q: class %s: %v", e.Task, e.Class, err)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	sys.cfg = kernel.Config{Classes: loader.Class, Isolate: opts.Isolate, Output: opts.Output}
+	if sc.Policy != "" {
+		p, err := policy.Compile(sc.Path(sc.Policy), policy.Options{Roots: roots, Loader: loader})
+		if err != nil {
+			return nil, err
+		}
+		sys.cfg.Policy = p
+		sys.cfg.Audited = p.Audited
+		if opts.Explain {
+			sys.cfg.Explain = p.Explain
+		}
+	} else {
+		fmt.Fprintln(opts.Stderr, "capsim: no policy: running under the allow-list derived from the scenario's connections")
+	}
+	if err := sys.traceSinks(sc, opts); err != nil {
+		return nil, err
+	}
+	ps := &programs{registry: opts.Registry, self: opts.Executable}
+	if err := sys.entitySpecs(ctx, sc, ps); err != nil {
+		return nil, err
+	}
+	ok = true
+	return sys, nil
+}
+
+// traceSinks wires the trace and audit files, the verbose printer and the
+// expectation counters.
+func (sys *system) traceSinks(sc *scenario.Scenario, opts *Options) error {
+	sys.expect = newExpectations(sc)
+	sinks := []kernel.Sink{kernel.SinkFunc(sys.expect.record)}
+	if opts.TracePath != "" {
+		f, err := os.Create(opts.TracePath)
+		if err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		js := kernel.NewJSONSink(f)
+		sinks = append(sinks, js)
+		sys.flushes = append(sys.flushes, js.Flush)
+		sys.closers = append(sys.closers, func() { js.Flush(); f.Close() })
+	}
+	if opts.Verbose {
+		sinks = append(sinks, verbosePrinter(opts.Output))
+	}
+	sys.cfg.Tracer = kernel.NewTracer(sinks...)
+	audits := []kernel.Sink{kernel.SinkFunc(sys.expect.audit)}
+	if opts.AuditPath != "" {
+		f, err := os.Create(opts.AuditPath)
+		if err != nil {
+			return fmt.Errorf("--audit: %w", err)
+		}
+		js := kernel.NewJSONSink(f)
+		audits = append(audits, js)
+		sys.flushes = append(sys.flushes, js.Flush)
+		sys.closers = append(sys.closers, func() { js.Flush(); f.Close() })
+	}
+	auditTracer := kernel.NewTracer(audits...)
+	sys.cfg.Audit = kernel.SinkFunc(func(r *kernel.Record) { auditTracer.Emit(r) })
+	return nil
+}
+
+// entitySpecs turns the scenario's entities into the kernel's specs.
+func (sys *system) entitySpecs(ctx context.Context, sc *scenario.Scenario, ps *programs) error {
+	main := make(map[string]bool)
+	for _, t := range sc.MainTasks() {
+		main[t] = true
+	}
+	var errs diag.List
+	for i := range sc.Entities {
+		e := &sc.Entities[i]
+		prog, err := ps.resolve(ctx, sc, e)
+		if err != nil {
+			errs = append(errs, &diag.Error{Msg: err.Error()})
+			continue
+		}
+		files, args, env, err := sys.entityFiles(sc, e)
+		if err != nil {
+			errs.Addf(e.Pos, "entity %q: %v", e.Task, err)
+			continue
+		}
+		spec := kernel.EntitySpec{Task: e.Task, Class: e.Class, Path: prog.path, Argv0: prog.argv0, Args: args, Env: env,
+			Files: files, Main: main[e.Task], Restart: e.Restart == scenario.RestartOnFailure, RestartLimit: e.RestartLimit,
+			Limits: kernel.Limits{Inflight: e.Limits.Inflight, Queued: int(e.Limits.Queued), Message: int(e.Limits.Message)}}
+		for _, c := range e.Connections {
+			spec.Connections = append(spec.Connections, kernel.Connection{Target: c.Target, ID: c.ID})
+		}
+		sys.cfg.Entities = append(sys.cfg.Entities, spec)
+	}
+	return errs.Err()
+}
+
+// entityFiles opens the files an entity's args and env name ($CERTS/NAME,
+// file:PATH) and replaces each by fd:N, N counting from 4.
+func (sys *system) entityFiles(sc *scenario.Scenario, e *scenario.Entity) ([]*os.File, []string, []string, error) {
+	var files []*os.File
+	byKey := make(map[string]int)
+	var openErr error
+	args, env := e.ExpandRefs(func(r scenario.FileRef) int {
+		if fd, ok := byKey[r.Key()]; ok {
+			return fd
+		}
+		path, err := sys.refPath(sc, r)
+		if err == nil {
+			var f *os.File
+			if f, err = os.Open(path); err == nil {
+				files = append(files, f)
+				sys.closers = append(sys.closers, func() { f.Close() })
+				byKey[r.Key()] = 3 + len(files)
+				return 3 + len(files)
+			}
+		}
+		if openErr == nil {
+			openErr = fmt.Errorf("%s: %w", r.Where(), err)
+		}
+		return -1
+	})
+	return files, args, env, openErr
+}
+
+// refPath is the host path of a file placeholder.
+func (sys *system) refPath(sc *scenario.Scenario, r scenario.FileRef) (string, error) {
+	if r.Kind == scenario.RefFile {
+		return sc.Path(r.Name), nil
+	}
+	if sys.certsDir == "" {
+		return "", fmt.Errorf("$CERTS/%s: the scenario generates no certificates", r.Name)
+	}
+	return filepath.Join(sys.certsDir, r.Name), nil
+}
