@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"capsim/ipc"
+
+	"golang.org/x/sys/unix"
 )
 
 // KernelFD is the descriptor of the kernel socket in every entity.
@@ -27,7 +27,7 @@ type Runtime struct {
 	Class string
 	Log   *slog.Logger
 
-	conn      *net.UnixConn
+	fd        int // the kernel socket, in blocking mode
 	endpoints []endpointInfo
 	maxFrame  int
 
@@ -65,31 +65,27 @@ type reply struct {
 // Open connects to the kernel through descriptor 3 and reads the entity's
 // identity from its environment. It fails outside an entity.
 func Open() (*Runtime, error) {
-	f := os.NewFile(KernelFD, "kernel")
-	if f == nil {
-		return nil, errors.New("no kernel socket: not started by the capsim kernel")
+	typ, err := unix.GetsockoptInt(KernelFD, unix.SOL_SOCKET, unix.SO_TYPE)
+	if err != nil || typ != unix.SOCK_SEQPACKET {
+		return nil, fmt.Errorf("descriptor %d is not a kernel socket: not started by the capsim kernel?", KernelFD)
 	}
-	nc, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("kernel socket (descriptor %d): %w: not started by the capsim kernel?", KernelFD, err)
+	unix.CloseOnExec(KernelFD)
+	// Blocking reads in a goroutine of their own: a thread parked in
+	// recvmsg wakes sooner than one behind the poller.
+	if err := unix.SetNonblock(KernelFD, false); err != nil {
+		return nil, fmt.Errorf("kernel socket: %w", err)
 	}
-	uc, ok := nc.(*net.UnixConn)
-	if !ok {
-		nc.Close()
-		return nil, fmt.Errorf("descriptor %d is not a Unix socket: not started by the capsim kernel?", KernelFD)
-	}
-	rt := newRuntime(uc, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
+	rt := newRuntime(KernelFD, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
 	rt.endpoints = parseEndpoints(os.Getenv("CAPSIM_ENDPOINTS"))
 	go rt.readLoop()
 	return rt, nil
 }
 
-func newRuntime(uc *net.UnixConn, task, class string) *Runtime {
+func newRuntime(fd int, task, class string) *Runtime {
 	return &Runtime{
 		Task: task, Class: class,
 		Log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		conn:     uc,
+		fd:       fd,
 		maxFrame: ipc.HeaderSize + ipc.MaxHandles*ipc.SlotSize + ipc.DefaultMaxMessage,
 		waiting:  make(map[uint64]chan reply),
 		channels: make(map[string]ipc.Handle),
@@ -126,8 +122,12 @@ func (rt *Runtime) Done() <-chan struct{} { return rt.closed }
 func (rt *Runtime) send(b []byte) error {
 	rt.wmu.Lock()
 	defer rt.wmu.Unlock()
-	_, err := rt.conn.Write(b)
-	return err
+	for {
+		err := unix.Sendmsg(rt.fd, b, nil, nil, unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 // Call implements ipc.Caller: it sends a call on channel handle h and waits
@@ -189,11 +189,14 @@ func (rt *Runtime) Reply(req *ipc.Request, m *ipc.Message) error {
 func (rt *Runtime) readLoop() {
 	buf := make([]byte, rt.maxFrame)
 	for {
-		n, _, flags, _, err := rt.conn.ReadMsgUnix(buf, nil)
+		n, _, flags, _, err := unix.Recvmsg(rt.fd, buf, nil, 0)
+		if err == unix.EINTR {
+			continue
+		}
 		if err == nil && n == 0 {
 			err = errors.New("kernel closed the connection")
 		}
-		if err == nil && flags&syscall.MSG_TRUNC != 0 {
+		if err == nil && flags&unix.MSG_TRUNC != 0 {
 			err = errors.New("frame larger than the runtime's buffer")
 		}
 		if err != nil {

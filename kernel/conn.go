@@ -3,10 +3,8 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,13 +52,14 @@ var errQueueFull = errors.New("receiver's queue is full")
 // errClosed is returned by send on a closed connection.
 var errClosed = errors.New("connection closed")
 
-// conn is the kernel's end of one entity's socket. Reads happen in one
-// goroutine; sends come from any goroutine and never block: a frame the
-// socket cannot take now is queued (up to queueLimit bytes) and written by a
-// flusher goroutine when the socket drains.
+// conn is the kernel's end of one entity's socket. One goroutine reads it
+// with blocking reads — a thread parked in recvmsg wakes sooner than a
+// goroutine behind the poller, and wake-ups are what a round trip costs.
+// Sends come from any goroutine and never block (MSG_DONTWAIT): a frame the
+// socket cannot take now is queued (up to queueLimit bytes) and written by
+// a flusher goroutine as the socket drains.
 type conn struct {
-	nc net.Conn
-	rc syscall.RawConn
+	fd int
 
 	mu         sync.Mutex
 	queue      [][]byte
@@ -68,41 +67,33 @@ type conn struct {
 	queueLimit int
 	flushing   bool
 	closed     bool
+	refs       int // the reader, and the flusher while it runs
 }
 
 func newConn(f *os.File, queueLimit int) (*conn, error) {
-	// net.FileConn registers the descriptor with Go's poller; the kernel
-	// reads and writes through its RawConn so that it sees message
-	// boundaries and truncation, and never blocks on a write.
-	nc, err := net.FileConn(f)
+	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("kernel socket: %w", err)
 	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		nc.Close()
-		return nil, fmt.Errorf("kernel socket: %T is not a syscall.Conn", nc)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		nc.Close()
+	unix.CloseOnExec(fd)
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
 		return nil, fmt.Errorf("kernel socket: %w", err)
 	}
-	return &conn{nc: nc, rc: rc, queueLimit: queueLimit}, nil
+	return &conn{fd: fd, queueLimit: queueLimit, refs: 1}, nil
 }
 
-// read reads one frame into buf. trunc reports a frame larger than buf,
-// whose tail was discarded.
+// read reads one frame into buf, blocking. trunc reports a frame larger
+// than buf, whose tail was discarded. Only the reader goroutine calls it;
+// after an error it must call done.
 func (c *conn) read(buf []byte) (n int, trunc bool, err error) {
-	var rerr error
 	var flags int
-	err = c.rc.Read(func(fd uintptr) bool {
-		n, _, flags, _, rerr = unix.Recvmsg(int(fd), buf, nil, unix.MSG_CMSG_CLOEXEC)
-		return rerr != unix.EAGAIN
-	})
-	if err == nil {
-		err = rerr
+	for {
+		n, _, flags, _, err = unix.Recvmsg(c.fd, buf, nil, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
 	}
 	if err == nil && n == 0 {
 		err = errClosed // the peer closed its end: an empty seqpacket read
@@ -118,14 +109,7 @@ func (c *conn) send(b []byte) error {
 		return errClosed
 	}
 	if len(c.queue) == 0 {
-		var werr error
-		err := c.rc.Write(func(fd uintptr) bool {
-			_, werr = unix.Write(int(fd), b)
-			return true // one attempt: never park this goroutine
-		})
-		if err == nil {
-			err = werr
-		}
+		err := unix.Sendmsg(c.fd, b, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 		if err == nil {
 			return nil
 		}
@@ -140,6 +124,7 @@ func (c *conn) send(b []byte) error {
 	c.queued += len(b)
 	if !c.flushing {
 		c.flushing = true
+		c.refs++
 		go c.flush()
 	}
 	return nil
@@ -147,6 +132,7 @@ func (c *conn) send(b []byte) error {
 
 // flush writes queued frames as the socket drains.
 func (c *conn) flush() {
+	defer c.release()
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closed {
@@ -156,21 +142,22 @@ func (c *conn) flush() {
 		}
 		b := c.queue[0]
 		c.mu.Unlock()
-		var werr error
-		err := c.rc.Write(func(fd uintptr) bool {
-			_, werr = unix.Write(int(fd), b)
-			return werr != unix.EAGAIN && werr != unix.ENOBUFS
-		})
-		if err == nil {
-			err = werr
+		var err error
+		for {
+			err = unix.Sendmsg(c.fd, b, nil, nil, unix.MSG_NOSIGNAL)
+			if err != unix.EINTR {
+				break
+			}
 		}
 		c.mu.Lock()
 		if err != nil {
 			c.closed = true
 		}
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.queued -= len(b)
+		if len(c.queue) > 0 {
+			c.queue[0] = nil
+			c.queue = c.queue[1:]
+			c.queued -= len(b)
+		}
 		c.mu.Unlock()
 	}
 }
@@ -182,11 +169,28 @@ func (c *conn) Queued() int {
 	return c.queued
 }
 
+// close stops the connection: a blocked read or flush returns, and the
+// descriptor is closed once neither uses it.
 func (c *conn) close() {
 	c.mu.Lock()
-	c.closed = true
-	c.queue = nil
-	c.queued = 0
+	if !c.closed {
+		c.closed = true
+		c.queue = nil
+		c.queued = 0
+		_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	}
 	c.mu.Unlock()
-	c.nc.Close()
+}
+
+// done is the reader's release after its last read.
+func (c *conn) done() { c.release() }
+
+func (c *conn) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refs--
+	if c.refs == 0 {
+		unix.Close(c.fd)
+		c.fd = -1
+	}
 }

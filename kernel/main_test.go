@@ -9,11 +9,13 @@ import (
 	"capsim/entities"
 	"capsim/entities/echo"
 	"capsim/idl"
+	"capsim/ipc"
 )
 
 // The test binary doubles as every entity program of these tests: the
 // kernel re-executes it with argv[0] "capsim:NAME".
 func TestMain(m *testing.M) {
+	benchMain()
 	r := entities.NewRegistry(testPrograms()...)
 	for _, p := range echo.Programs() {
 		r.Register(p)
@@ -38,6 +40,10 @@ func self(t testing.TB) string {
 func exitf(code int, format string, args ...any) int {
 	fmt.Printf(format+"\n", args...)
 	return code
+}
+
+func benchEchoClient(rt *entities.Runtime, h ipc.Handle, riid uint16) *echo.Client {
+	return &echo.Client{Caller: rt, Handle: h, Endpoint: riid}
 }
 
 var _ = context.Background

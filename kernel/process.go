@@ -183,6 +183,7 @@ func (b *outputBuffer) String() string {
 func (k *Kernel) readLoop(p *process) {
 	defer k.wg.Done()
 	buf := make([]byte, ipc.HeaderSize+ipc.MaxHandles*ipc.SlotSize+p.task.limits.Message+1)
+	defer p.conn.done()
 	for {
 		n, trunc, err := p.conn.read(buf)
 		if err != nil {

@@ -20,6 +20,7 @@ func testPrograms() []*entities.Program {
 		{Name: "test-restart-client", Class: "demo.EchoClient", Run: runRestartClient},
 		{Name: "test-raw", Class: "demo.EchoClient", Run: runRaw},
 		{Name: "test-net-probe", Class: "demo.EchoClient", Run: runNetProbe},
+		{Name: "bench-client", Class: "demo.EchoClient", Run: runBenchClient},
 	}
 }
 
