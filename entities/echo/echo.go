@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"capsim/entities"
@@ -23,11 +24,12 @@ func Programs() []*entities.Program {
 	}
 }
 
-const clientUsage = `capsim:echo-client [--channel ID] [--count N] [--method Ping|Pong|Echo|Alternate] [--size BYTES] [--expect-denied]
+const clientUsage = `capsim:echo-client [--channel ID] [--count N] [--method Ping|Pong|Echo|Alternate] [--sequence M,M,...] [--size BYTES] [--expect-denied]
   prints "round trips: N, median: X µs", or the denial
   --channel ID       the channel to the server (default echo)
   --count N          calls to make (default 10)
   --method M         Ping, Pong, Echo (with --size bytes of data) or Alternate (Ping, Pong, Ping, ...)
+  --sequence LIST    call these methods in this order instead (Ping,Pong,Ping,Ping); overrides --count and --method
   --size BYTES       data size for Echo (default 64)
   --expect-denied    a denied call is success (exit 0), anything else failure`
 
@@ -36,7 +38,7 @@ type Server struct{}
 
 func (Server) Ping(ctx context.Context, value uint32) (uint32, error) { return value + 1, nil }
 func (Server) Pong(ctx context.Context, value uint32) (uint32, error) { return value + 1, nil }
-func (Server) Echo(ctx context.Context, data []byte) ([]byte, error) { return data, nil }
+func (Server) Echo(ctx context.Context, data []byte) ([]byte, error)  { return data, nil }
 
 func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 	if len(args) > 0 {
@@ -58,6 +60,7 @@ type clientFlags struct {
 	count        int
 	method       string
 	size         int
+	sequence     []string
 	expectDenied bool
 }
 
@@ -70,8 +73,18 @@ func parseClient(args []string, stderr io.Writer) (*clientFlags, error) {
 	fs.StringVar(&f.method, "method", "Ping", "Ping, Pong, Echo or Alternate")
 	fs.IntVar(&f.size, "size", 64, "data size for Echo")
 	fs.BoolVar(&f.expectDenied, "expect-denied", false, "a denied call is success")
+	seq := fs.String("sequence", "", "methods to call in order, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *seq != "" {
+		f.sequence = strings.Split(*seq, ",")
+		f.count = len(f.sequence)
+		for _, m := range f.sequence {
+			if m != "Ping" && m != "Pong" && m != "Echo" {
+				return nil, fmt.Errorf("--sequence: unknown method %q: want Ping, Pong or Echo", m)
+			}
+		}
 	}
 	switch f.method {
 	case "Ping", "Pong", "Echo", "Alternate":
@@ -114,14 +127,20 @@ func callLoop(ctx context.Context, rt *entities.Runtime, f *clientFlags, out io.
 	for i := 0; i < f.count; i++ {
 		start := time.Now()
 		var err error
-		switch {
-		case f.method == "Echo":
+		method := f.method
+		if f.sequence != nil {
+			method = f.sequence[i]
+		} else if method == "Alternate" {
+			method = [2]string{"Ping", "Pong"}[i%2]
+		}
+		switch method {
+		case "Echo":
 			var got []byte
 			got, err = c.Echo(ctx, data)
 			if err == nil && len(got) != len(data) {
 				err = fmt.Errorf("Echo returned %d bytes, sent %d", len(got), len(data))
 			}
-		case f.method == "Pong" || (f.method == "Alternate" && i%2 == 1):
+		case "Pong":
 			_, err = c.Pong(ctx, uint32(i))
 		default:
 			var r uint32
@@ -131,7 +150,7 @@ func callLoop(ctx context.Context, rt *entities.Runtime, f *clientFlags, out io.
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("call %d: %w", i+1, err)
+			return fmt.Errorf("call %d (%s): %w", i+1, method, err)
 		}
 		times = append(times, time.Since(start))
 	}

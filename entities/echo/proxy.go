@@ -46,8 +46,12 @@ func (c *Client) u32(ctx context.Context, mid uint16, v uint32) (uint32, error) 
 	return binary.LittleEndian.Uint32(p), nil
 }
 
-func (c *Client) Ping(ctx context.Context, value uint32) (uint32, error) { return c.u32(ctx, methodPing, value) }
-func (c *Client) Pong(ctx context.Context, value uint32) (uint32, error) { return c.u32(ctx, methodPong, value) }
+func (c *Client) Ping(ctx context.Context, value uint32) (uint32, error) {
+	return c.u32(ctx, methodPing, value)
+}
+func (c *Client) Pong(ctx context.Context, value uint32) (uint32, error) {
+	return c.u32(ctx, methodPong, value)
+}
 
 func (c *Client) Echo(ctx context.Context, data []byte) ([]byte, error) {
 	p := binary.LittleEndian.AppendUint32(nil, uint32(len(data)))
