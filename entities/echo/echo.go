@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	echoapi "capsim/api/demo/echo"
 	"capsim/entities"
 	"capsim/ipc"
 )
@@ -36,6 +37,8 @@ const clientUsage = `capsim:echo-client [--channel ID] [--count N] [--method Pin
 // Server implements demo.Echo.
 type Server struct{}
 
+var _ echoapi.Server = Server{}
+
 func (Server) Ping(ctx context.Context, value uint32) (uint32, error) { return value + 1, nil }
 func (Server) Pong(ctx context.Context, value uint32) (uint32, error) { return value + 1, nil }
 func (Server) Echo(ctx context.Context, data []byte) ([]byte, error)  { return data, nil }
@@ -45,7 +48,7 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 		fmt.Fprintf(rt.Stderr(), "echo-server takes no arguments, got %q\n", args)
 		return 2
 	}
-	if err := rt.Handle("demo.Echo", entities.Inline(NewDispatcher(Server{}))); err != nil {
+	if err := rt.Handle("demo.Echo", entities.Inline(echoapi.NewDispatcher(Server{}))); err != nil {
 		fmt.Fprintln(rt.Stderr(), err)
 		return 1
 	}
@@ -121,7 +124,7 @@ func callLoop(ctx context.Context, rt *entities.Runtime, f *clientFlags, out io.
 	if err != nil {
 		return err
 	}
-	c := &Client{Caller: rt, Handle: h, Endpoint: riid}
+	c := &echoapi.Client{Caller: rt, Handle: h, Endpoint: riid}
 	data := make([]byte, f.size)
 	times := make([]time.Duration, 0, f.count)
 	for i := 0; i < f.count; i++ {

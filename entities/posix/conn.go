@@ -1,0 +1,285 @@
+package posix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"capsim/api/capsim/socket"
+)
+
+// Poll events, as Linux numbers them.
+const (
+	pollIn  = 0x1
+	pollOut = 0x4
+	pollErr = 0x8
+	pollHup = 0x10
+)
+
+// Dial connects to address ("host:port"; the host resolved inside the
+// simulation) over TCP and returns a net.Conn.
+func (n *Net) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if network != "tcp" && network != "tcp4" && network != "tcp6" {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: net.UnknownNetworkError(network)}
+	}
+	host, port, err := splitHostPort(address)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	ips, err := n.LookupHost(ctx, host)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	var last error
+	for _, ip := range ips {
+		c, err := n.dialAddr(ctx, netip.AddrPortFrom(ip, port))
+		if err == nil {
+			return c, nil
+		}
+		last = err
+	}
+	return nil, &net.OpError{Op: "dial", Net: network, Addr: tcpAddr(netip.AddrPortFrom(ips[0], port)), Err: last}
+}
+
+// DialContext is Dial, in the shape http.Transport wants.
+func (n *Net) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return n.Dial(ctx, network, address)
+}
+
+func (n *Net) dialAddr(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
+	domain := syscall.AF_INET
+	if ap.Addr().Is6() {
+		domain = syscall.AF_INET6
+	}
+	fd, err := n.Socket(ctx, domain, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Connect(ctx, fd, ap); err != nil {
+		_ = n.Close(context.Background(), fd)
+		return nil, err
+	}
+	c := n.newConn(fd)
+	c.remote = ap
+	c.local, _ = n.GetSockName(ctx, fd)
+	return c, nil
+}
+
+// Listen listens on address (":port", "host:port") over TCP.
+func (n *Net) ListenTCP(ctx context.Context, address string) (net.Listener, error) {
+	host, port, err := splitHostPort(address)
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: err}
+	}
+	ap := netip.AddrPortFrom(netip.IPv4Unspecified(), port)
+	domain := syscall.AF_INET
+	if host != "" {
+		ips, err := n.LookupHost(ctx, host)
+		if err != nil {
+			return nil, &net.OpError{Op: "listen", Net: "tcp", Err: err}
+		}
+		ap = netip.AddrPortFrom(ips[0], port)
+		if ips[0].Is6() {
+			domain = syscall.AF_INET6
+		}
+	}
+	fd, err := n.Socket(ctx, domain, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: err}
+	}
+	fail := func(err error) (net.Listener, error) {
+		_ = n.Close(context.Background(), fd)
+		return nil, &net.OpError{Op: "listen", Net: "tcp", Addr: tcpAddr(ap), Err: err}
+	}
+	if err := n.SetSockOptInt(ctx, fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		return fail(err)
+	}
+	if err := n.Bind(ctx, fd, ap); err != nil {
+		return fail(err)
+	}
+	if err := n.Listen(ctx, fd, 128); err != nil {
+		return fail(err)
+	}
+	local, err := n.GetSockName(ctx, fd)
+	if err != nil {
+		local = ap
+	}
+	return &listener{n: n, fd: fd, addr: local}, nil
+}
+
+type listener struct {
+	n      *Net
+	fd     int
+	addr   netip.AddrPort
+	closed atomic.Bool
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	fd, peer, err := l.n.Accept(context.Background(), l.fd)
+	if err != nil {
+		if l.closed.Load() {
+			return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: net.ErrClosed}
+		}
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: err}
+	}
+	c := l.n.newConn(fd)
+	c.remote, c.local = peer, l.addr
+	if local, err := l.n.GetSockName(context.Background(), fd); err == nil {
+		c.local = local
+	}
+	return c, nil
+}
+
+func (l *listener) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	return l.n.Close(context.Background(), l.fd)
+}
+
+func (l *listener) Addr() net.Addr { return tcpAddr(l.addr) }
+
+func tcpAddr(ap netip.AddrPort) *net.TCPAddr { return net.TCPAddrFromAddrPort(ap) }
+
+// conn is a connected socket as a net.Conn. Reads and writes with a
+// deadline wait with Poll, which has no side effects when it is cut short,
+// and then move data without blocking; so no byte is lost to a deadline.
+type conn struct {
+	n             *Net
+	fd            int
+	local, remote netip.AddrPort
+
+	readDeadline  atomic.Pointer[time.Time]
+	writeDeadline atomic.Pointer[time.Time]
+	closed        atomic.Bool
+	closeOnce     sync.Once
+	eof           atomic.Bool
+}
+
+func (n *Net) newConn(fd int) *conn { return &conn{n: n, fd: fd} }
+
+func (c *conn) opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.closed.Load() {
+		err = net.ErrClosed
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: tcpAddr(c.local), Addr: tcpAddr(c.remote), Err: err}
+}
+
+func (c *conn) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if c.eof.Load() {
+		return 0, io.EOF
+	}
+	ctx := context.Background()
+	flags := 0
+	if d := c.readDeadline.Load(); d != nil && !d.IsZero() {
+		if err := c.wait(ctx, pollIn, *d); err != nil {
+			return 0, c.opErr("read", err)
+		}
+		flags = syscall.MSG_DONTWAIT
+	}
+	data, err := c.n.Recv(ctx, c.fd, len(b), flags)
+	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) {
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+		}
+		return 0, c.opErr("read", err)
+	}
+	if len(data) == 0 {
+		c.eof.Store(true)
+		return 0, io.EOF
+	}
+	return copy(b, data), nil
+}
+
+func (c *conn) Write(b []byte) (int, error) {
+	ctx := context.Background()
+	written := 0
+	for written < len(b) {
+		flags := 0
+		if d := c.writeDeadline.Load(); d != nil && !d.IsZero() {
+			if err := c.wait(ctx, pollOut, *d); err != nil {
+				return written, c.opErr("write", err)
+			}
+			flags = syscall.MSG_DONTWAIT
+		}
+		chunk := b[written:]
+		if len(chunk) > socket.MaxData {
+			chunk = chunk[:socket.MaxData]
+		}
+		n, err := c.n.Send(ctx, c.fd, chunk, flags|syscall.MSG_NOSIGNAL)
+		written += n
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+			return written, c.opErr("write", err)
+		}
+	}
+	return written, nil
+}
+
+// wait polls the socket for events until the deadline.
+func (c *conn) wait(ctx context.Context, events uint16, deadline time.Time) error {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		ms := int(left / time.Millisecond)
+		if ms == 0 {
+			ms = 1
+		}
+		rev, ready, err := c.n.Poll(ctx, []socket.PollFd{{Fd: int32(c.fd), Events: events}}, ms)
+		if err != nil {
+			return err
+		}
+		if ready > 0 && len(rev) == 1 && rev[0] != 0 {
+			return nil // readable, writable, or an error the next call reports
+		}
+	}
+}
+
+func (c *conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		err = c.n.Close(context.Background(), c.fd)
+	})
+	if err != nil {
+		return &net.OpError{Op: "close", Net: "tcp", Err: err}
+	}
+	return nil
+}
+
+// CloseWrite shuts down the sending side (a half-close), as *net.TCPConn.
+func (c *conn) CloseWrite() error {
+	return c.opErr("shutdown", c.n.Shutdown(context.Background(), c.fd, syscall.SHUT_WR))
+}
+
+func (c *conn) LocalAddr() net.Addr  { return tcpAddr(c.local) }
+func (c *conn) RemoteAddr() net.Addr { return tcpAddr(c.remote) }
+
+func (c *conn) SetDeadline(t time.Time) error {
+	c.readDeadline.Store(&t)
+	c.writeDeadline.Store(&t)
+	return nil
+}
+
+func (c *conn) SetReadDeadline(t time.Time) error  { c.readDeadline.Store(&t); return nil }
+func (c *conn) SetWriteDeadline(t time.Time) error { c.writeDeadline.Store(&t); return nil }
+
+// Fd returns the socket's descriptor in the backend's table.
+func (c *conn) Fd() int { return c.fd }
+
+func (c *conn) String() string { return fmt.Sprintf("posix.conn(fd %d %s->%s)", c.fd, c.local, c.remote) }
