@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 
 	"capsim/idl"
 	"capsim/policy"
@@ -43,6 +44,10 @@ type Limits struct {
 	Inflight int // calls in flight at once
 	Queued   int // bytes waiting in the kernel for the entity to read
 	Message  int // largest payload the entity may send
+	// Memory (bytes) and CPU (fraction of one CPU) are enforced by the
+	// Confiner through cgroups where the machine has them; 0 is no limit.
+	Memory int64
+	CPU    float64
 }
 
 // DefaultLimits are the limits of an entity whose scenario sets none.
@@ -110,5 +115,18 @@ type Config struct {
 	// Explain, when set, explains a deny; the text is printed to Output.
 	Explain func(ev *policy.Event, d policy.Decision) string
 	Isolate IsolateMode
-	Log     *slog.Logger
+	// Confiner, when set, confines every entity (package kernel/confine);
+	// without one the kernel only gives each entity its own network
+	// namespace where the machine allows.
+	Confiner Confiner
+	Log      *slog.Logger
+}
+
+// Confiner confines an entity before its own code runs: it rewrites the
+// command so that a trampoline starts first, confines itself, and then
+// executes the program. Notices are said once by the kernel.
+type Confiner interface {
+	// Confine rewrites cmd, the entity's command as the kernel built it
+	// (descriptors 0-3 and the granted files in ExtraFiles), for mode.
+	Confine(cmd *exec.Cmd, spec *EntitySpec, mode IsolateMode) (notices []string, err error)
 }

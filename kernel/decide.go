@@ -64,8 +64,8 @@ func (k *Kernel) emitDecision(rec *Record, ev *policy.Event, d policy.Decision) 
 type allowList struct{ k *Kernel }
 
 var (
-	allowGrant   = policy.Decision{Grant: true}
-	allowNoRule  = policy.Decision{Reason: "no rule"}
+	allowGrant  = policy.Decision{Grant: true}
+	allowNoRule = policy.Decision{Reason: "no rule"}
 )
 
 func (a *allowList) Decide(ev *policy.Event) policy.Decision { return a.decide(ev, decideCtx{}) }

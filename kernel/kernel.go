@@ -41,7 +41,8 @@ type Kernel struct {
 	sids atomic.Uint64
 	txns atomic.Uint64
 
-	isolateOnce sync.Once
+	noticeMu sync.Mutex
+	noticed  map[string]bool
 	stopping    atomic.Bool
 	wg          sync.WaitGroup
 }

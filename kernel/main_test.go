@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	echoapi "capsim/api/demo/echo"
 	"capsim/entities"
 	"capsim/entities/echo"
 	"capsim/idl"
@@ -42,8 +43,8 @@ func exitf(code int, format string, args ...any) int {
 	return code
 }
 
-func benchEchoClient(rt *entities.Runtime, h ipc.Handle, riid uint16) *echo.Client {
-	return &echo.Client{Caller: rt, Handle: h, Endpoint: riid}
+func benchEchoClient(rt *entities.Runtime, h ipc.Handle, riid uint16) *echoapi.Client {
+	return &echoapi.Client{Caller: rt, Handle: h, Endpoint: riid}
 }
 
 var _ = context.Background

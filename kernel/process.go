@@ -52,7 +52,7 @@ func (k *Kernel) spawn(t *task, sid policy.SID) (*process, error) {
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
 	cmd := k.command(t, eend, outW)
-	if err := k.startIsolated(cmd); err != nil {
+	if err := k.startIsolated(cmd, t); err != nil {
 		c.close()
 		outR.Close()
 		outW.Close()
@@ -107,7 +107,20 @@ func (k *Kernel) entityEnv(t *task) []string {
 
 // startIsolated starts cmd in its own network namespace where the mode and
 // the machine allow, saying once when it cannot.
-func (k *Kernel) startIsolated(cmd *exec.Cmd) error {
+func (k *Kernel) startIsolated(cmd *exec.Cmd, t *task) error {
+	if c := k.cfg.Confiner; c != nil {
+		notices, err := c.Confine(cmd, &t.spec, k.cfg.Isolate)
+		for _, n := range notices {
+			k.notice(n)
+		}
+		if err != nil {
+			return fmt.Errorf("confine %s: %w", t.spec.Task, err)
+		}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", cmd.Path, err)
+		}
+		return nil
+	}
 	if k.cfg.Isolate == IsolateOff {
 		return cmd.Start()
 	}
@@ -119,15 +132,27 @@ func (k *Kernel) startIsolated(cmd *exec.Cmd) error {
 		}
 		return nil
 	}
-	k.isolateOnce.Do(func() {
-		fmt.Fprintf(k.output(), "capsim: isolation off: cannot make a network namespace (%v); entities share the host's network\n", err)
-	})
+	k.notice(fmt.Sprintf("isolation off: cannot make a network namespace (%v); entities share the host's network", err))
 	cmd.SysProcAttr.Cloneflags = 0
 	cmd.Process = nil
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	return nil
+}
+
+// notice says something about the run once, however often it is said.
+func (k *Kernel) notice(msg string) {
+	k.noticeMu.Lock()
+	defer k.noticeMu.Unlock()
+	if k.noticed == nil {
+		k.noticed = make(map[string]bool)
+	}
+	if k.noticed[msg] {
+		return
+	}
+	k.noticed[msg] = true
+	fmt.Fprintf(k.output(), "capsim: %s\n", msg)
 }
 
 func (k *Kernel) output() io.Writer {

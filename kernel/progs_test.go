@@ -8,8 +8,8 @@ import (
 	"net"
 	"time"
 
+	echoapi "capsim/api/demo/echo"
 	"capsim/entities"
-	"capsim/entities/echo"
 	"capsim/ipc"
 )
 
@@ -56,7 +56,7 @@ func runRestartClient(ctx context.Context, rt *entities.Runtime, args []string) 
 	if err != nil {
 		return exitf(1, "lookup: %v", err)
 	}
-	c := &echo.Client{Caller: rt, Handle: h, Endpoint: riid}
+	c := &echoapi.Client{Caller: rt, Handle: h, Endpoint: riid}
 	fmt.Println("holding")
 	_, err = c.Ping(ctx, 7)
 	if !errors.Is(err, ipc.ErrPeerGone) {
@@ -159,7 +159,7 @@ func runRaw(ctx context.Context, rt *entities.Runtime, args []string) int {
 	// to a call that never came. The kernel must drop them and go on.
 	_, _ = rt.CallRaw(ctx, []byte{1, 2, 3})
 	_, _ = rt.CallRaw(ctx, ipc.Append(nil, ipc.Header{Kind: ipc.KindReply, Txn: 12345}, nil, []byte("forged reply")))
-	c := &echo.Client{Caller: rt, Handle: h, Endpoint: riid}
+	c := &echoapi.Client{Caller: rt, Handle: h, Endpoint: riid}
 	if v, err := c.Ping(ctx, 41); err != nil || v != 42 {
 		return exitf(1, "kernel broken after the attacks: Ping(41) = %d, %v", v, err)
 	}

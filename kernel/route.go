@@ -24,12 +24,12 @@ type call struct {
 // target is what a call addresses: an endpoint and method of a class,
 // resolved through the IDL when the kernel has it.
 type target struct {
-	endpoint  uint16
-	method    uint16
-	epName    string
-	ifName    string
-	mName     string
-	m         *idl.Method // nil without IDL
+	endpoint uint16
+	method   uint16
+	epName   string
+	ifName   string
+	mName    string
+	m        *idl.Method // nil without IDL
 }
 
 // handleFrame handles one frame a process sent. Nothing in it may crash the
