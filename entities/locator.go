@@ -132,3 +132,17 @@ func (rt *Runtime) Exit(ctx context.Context, code int) {
 	_, _ = rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: kernelTasks, Method: tasksExit, Payload: p})
 	os.Exit(code)
 }
+
+// endpointSecurity addresses the caller's own security interface on the
+// kernel handle (kernel.EndpointSecurity).
+const endpointSecurity = 0xffff
+
+// Security asks the security module a question through this entity's EDL
+// security interface: method is the method's number (MID) there, payload
+// its in parameters in the IDL wire format. It returns nil when the policy
+// grants, an *ipc.Error with status Denied when it denies. The entity
+// enforces the answer itself, as in KasperskyOS.
+func (rt *Runtime) Security(ctx context.Context, method uint16, payload []byte) error {
+	_, err := rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: endpointSecurity, Method: method, Payload: payload})
+	return err
+}

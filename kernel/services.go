@@ -23,6 +23,11 @@ const (
 	mClose    = 0
 	mDup      = 1
 	mExit     = 0
+
+	// EndpointSecurity addresses, on handle 0, the caller's own security
+	// interface (its EDL's `security`): the kernel decides a security event
+	// and replies OK when granted, Denied otherwise.
+	EndpointSecurity = 0xffff
 )
 
 var coreNames = [...]struct {
@@ -57,6 +62,10 @@ type kernelReply struct {
 // kernelCall serves a call on handle 0: a request to kl.core.Core, decided
 // by the policy like any other.
 func (k *Kernel) kernelCall(p *process, f *ipc.Frame) {
+	if f.Endpoint == EndpointSecurity {
+		k.securityCall(p, f)
+		return
+	}
 	start := time.Now()
 	rec := &Record{Kind: "request", Src: p.task.spec.Task, Dst: CoreTask, SrcClass: p.task.spec.Class, DstClass: CoreClass,
 		SrcSID: uint64(p.sid), DstSID: uint64(coreSID), Txn: f.Txn, Bytes: len(f.Payload)}
@@ -301,4 +310,44 @@ func (k *Kernel) reap(p *process) {
 	p.handles.revokeAll()
 	k.hmu.Unlock()
 	p.conn.close()
+}
+
+// securityCall decides a question an entity asks through its EDL's security
+// interface and answers with the decision.
+func (k *Kernel) securityCall(p *process, f *ipc.Frame) {
+	rec := &Record{Kind: "security", Src: p.task.spec.Task, SrcClass: p.task.spec.Class, SrcSID: uint64(p.sid),
+		Dst: CoreTask, DstClass: CoreClass, DstSID: uint64(coreSID), Txn: f.Txn, Bytes: len(f.Payload)}
+	deny := func(st ipc.Status, reason string) {
+		rec.Decision, rec.Reason = "deny", reason
+		k.emit(rec)
+		k.replyStatus(p, f.Txn, st, reason)
+	}
+	sec := (*idl.Interface)(nil)
+	if p.task.class != nil {
+		sec = p.task.class.Security
+	}
+	if sec == nil {
+		deny(ipc.Invalid, "invalid message: class "+p.task.spec.Class+" has no security interface")
+		return
+	}
+	if int(f.Method) >= len(sec.Methods) || len(f.Slots) != 0 {
+		deny(ipc.Invalid, "invalid message: no such security method")
+		return
+	}
+	m := sec.Methods[f.Method]
+	rec.Interface, rec.Method = sec.Name, m.Name
+	msg, err := decodeParams(m.In, f.Payload, 0)
+	if err != nil {
+		deny(ipc.Invalid, "invalid message: "+err.Error())
+		return
+	}
+	ev := &policy.Event{Kind: policy.Security, Src: policy.Subject{Class: p.task.spec.Class, SID: p.sid},
+		Dst: policy.Subject{Class: CoreClass, SID: coreSID}, Interface: sec.Name, Method: m, Message: msg}
+	d := k.decide(ev, decideCtx{src: p.task})
+	k.emitDecision(rec, ev, d)
+	if !d.Grant {
+		k.replyStatus(p, f.Txn, ipc.Denied, d.Reason)
+		return
+	}
+	_ = p.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindReply, Txn: f.Txn, Endpoint: f.Endpoint, Method: f.Method}, nil, nil))
 }

@@ -6,13 +6,16 @@ package builtin
 import (
 	"capsim/entities"
 	"capsim/entities/echo"
+	"capsim/entities/httpdemo"
 )
 
 // Registry returns a registry of every built-in program.
 func Registry() *entities.Registry {
 	r := entities.NewRegistry()
-	for _, p := range echo.Programs() {
-		r.Register(p)
+	for _, ps := range [][]*entities.Program{echo.Programs(), httpdemo.Programs()} {
+		for _, p := range ps {
+			r.Register(p)
+		}
 	}
 	return r
 }
