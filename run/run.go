@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"capsim/diag"
@@ -228,8 +229,16 @@ func (sys *system) traceSinks(sc *scenario.Scenario, opts *Options) error {
 		sys.flushes = append(sys.flushes, js.Flush)
 		sys.closers = append(sys.closers, func() { js.Flush(); f.Close() })
 	}
-	auditTracer := kernel.NewTracer(audits...)
-	sys.cfg.Audit = kernel.SinkFunc(func(r *kernel.Record) { auditTracer.Emit(r) })
+	// Audit records keep the sequence number of the trace record they
+	// repeat, so the two logs join.
+	var mu sync.Mutex
+	sys.cfg.Audit = kernel.SinkFunc(func(r *kernel.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range audits {
+			s.Record(r)
+		}
+	})
 	return nil
 }
 
