@@ -33,6 +33,8 @@ type process struct {
 	outgoing map[uint64]*call // calls this process made, by its own txn
 	badges   map[*channel]map[*task]uint32
 	nbadge   uint32
+
+	outputDone chan struct{} // closed when the output pipe is drained
 }
 
 // spawn starts a process of t under sid and the goroutines that serve it.
@@ -59,14 +61,14 @@ func (k *Kernel) spawn(t *task, sid policy.SID) (*process, error) {
 		return nil, err
 	}
 	outW.Close()
-	p := &process{k: k, task: t, sid: sid, pid: cmd.Process.Pid, cmd: cmd, conn: c,
+	p := &process{k: k, task: t, sid: sid, pid: cmd.Process.Pid, cmd: cmd, conn: c, outputDone: make(chan struct{}),
 		handles: newHandleTable(), pending: make(map[uint64]*call), outgoing: make(map[uint64]*call),
 		badges: make(map[*channel]map[*task]uint32)}
 	t.mu.Lock()
 	t.proc = p
 	t.mu.Unlock()
 	k.wg.Add(3)
-	go k.copyOutput(t, outR)
+	go k.copyOutput(t, outR, p.outputDone)
 	go k.readLoop(p)
 	go k.waitExit(p)
 	return p, nil
@@ -164,8 +166,9 @@ func (k *Kernel) output() io.Writer {
 
 // copyOutput prints a process's output line by line, prefixed with its
 // task name, and keeps it for the output expectations.
-func (k *Kernel) copyOutput(t *task, r io.ReadCloser) {
+func (k *Kernel) copyOutput(t *task, r io.ReadCloser, done chan<- struct{}) {
 	defer k.wg.Done()
+	defer close(done)
 	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -223,6 +226,12 @@ func (k *Kernel) readLoop(p *process) {
 func (k *Kernel) waitExit(p *process) {
 	defer k.wg.Done()
 	err := p.cmd.Wait()
+	// The output expectations read what the process printed: let the
+	// copier drain the pipe first (unless a descendant keeps it open).
+	select {
+	case <-p.outputDone:
+	case <-time.After(2 * time.Second):
+	}
 	st := &ExitStatus{Started: true, Code: p.cmd.ProcessState.ExitCode()}
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		st.Signal = ws.Signal().String()
