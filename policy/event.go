@@ -68,6 +68,9 @@ type Decision struct {
 	// Rules are the rules that were called, in order, with what each
 	// decided; the audit log and --explain print them.
 	Rules []RuleResult
+	// Bindings are the positions of the bindings that called at least one
+	// rule, in order; --explain prints them.
+	Bindings []diag.Pos
 }
 
 // RuleResult is one called rule and its verdict.
@@ -76,4 +79,7 @@ type RuleResult struct {
 	Text  string // the rule as written, for explanations
 	Grant bool
 	Err   string // an expression error that made the rule deny
+	// Object is the model object the rule belongs to ("base" for grant,
+	// deny and assert); audit profiles select on it.
+	Object string
 }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"capsim/diag"
+	"capsim/idl"
+	"capsim/policy"
+)
+
+const policyUsage = "capsim policy test [-I DIR]... [-v] [-run SUBSTR] FILE.psl"
+
+const policyExample = `capsim policy test -I scenarios/echo/idl scenarios/echo/policy.psl
+  PASS "ping tests" / "ping then pong"
+  1 passed, 0 failed`
+
+// runPolicy runs `capsim policy test`: it compiles a policy, runs its PAL
+// test sequences and prints one line per sequence and "N passed, N
+// failed". Exit 0 when all pass, 1 when one fails, 2 on a usage error or a
+// policy error (positioned, on stderr).
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fs := newFlags("capsim policy test", policyUsage, policyExample, stderr)
+		policyTestFlags(fs)
+		fs.Usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] != "test" {
+		fmt.Fprintf(stderr, "capsim: unknown policy command %q\nusage: %s\n", args[0], policyUsage)
+		return 2
+	}
+	fs := newFlags("capsim policy test", policyUsage, policyExample, stderr)
+	incl, opts := policyTestFlags(fs)
+	files, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if len(files) != 1 {
+		fmt.Fprintf(stderr, "capsim: policy test takes one policy file\nusage: %s\n", policyUsage)
+		return 2
+	}
+	var roots []idl.Root
+	for _, dir := range *incl {
+		roots = append(roots, idl.DirRoot(dir))
+	}
+	roots = append(roots, idl.DirRoot(filepath.Dir(files[0])), idl.BuiltinRoot())
+	p, err := policy.Compile(files[0], policy.Options{Roots: roots})
+	if err != nil {
+		var l diag.List
+		if !errors.As(err, &l) {
+			fmt.Fprintf(stderr, "capsim: %v\n", err)
+			return 2
+		}
+		diag.Print(stderr, err)
+		return 2
+	}
+	if _, failed := p.RunTests(stdout, *opts); failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func policyTestFlags(fs *flag.FlagSet) (*listFlag, *policy.TestOptions) {
+	var incl listFlag
+	var opts policy.TestOptions
+	fs.Var(&incl, "I", "search `DIR` for used policy files, EDL and IDL (repeatable; before the file's folder and the built-in idl/)")
+	fs.BoolVar(&opts.Verbose, "v", false, "explain the decision of a failing case")
+	fs.StringVar(&opts.Run, "run", "", "run only sequences whose \"set/sequence\" name contains `SUBSTR`")
+	return &incl, &opts
+}

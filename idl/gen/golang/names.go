@@ -1,0 +1,87 @@
+package golang
+
+import (
+	"go/token"
+	"strings"
+	"unicode"
+)
+
+// Go names for IDL names.
+
+// exported turns an IDL name into an exported Go name: mtime_ns → MtimeNs,
+// fd → Fd, main → Main.
+func exported(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "_") {
+		if part == "" {
+			continue
+		}
+		r := []rune(part)
+		r[0] = unicode.ToUpper(r[0])
+		b.WriteString(string(r))
+	}
+	if b.Len() == 0 {
+		return "X"
+	}
+	return b.String()
+}
+
+// lowerCamel turns an IDL parameter name into a Go local name: mtime_ns →
+// mtimeNs, Fd → fd.
+func lowerCamel(name string) string {
+	s := []rune(exported(name))
+	s[0] = unicode.ToLower(s[0])
+	return string(s)
+}
+
+// predeclared are Go's predeclared identifiers, which a parameter must not
+// shadow in generated code.
+var predeclared = map[string]bool{
+	"any": true, "append": true, "bool": true, "byte": true, "cap": true, "clear": true, "close": true,
+	"comparable": true, "complex": true, "complex64": true, "complex128": true, "copy": true,
+	"delete": true, "error": true, "false": true, "float32": true, "float64": true, "imag": true,
+	"int": true, "int8": true, "int16": true, "int32": true, "int64": true, "iota": true, "len": true,
+	"make": true, "max": true, "min": true, "new": true, "nil": true, "panic": true, "print": true,
+	"println": true, "real": true, "recover": true, "rune": true, "string": true, "true": true,
+	"uint": true, "uint8": true, "uint16": true, "uint32": true, "uint64": true, "uintptr": true,
+}
+
+// reservedLocals are the names generated method bodies use.
+var reservedLocals = map[string]bool{
+	"ctx": true, "err": true, "c": true, "d": true, "e": true, "r": true, "s": true, "req": true,
+	"rep": true, "pe": true, "status": true, "ipc": true, "wire": true, "context": true,
+	"errors": true, "fmt": true, "syscall": true,
+}
+
+// paramName is the Go name of a parameter, renamed with a trailing '_'
+// when it is a keyword, a predeclared identifier, a generated local or an
+// imported package's name.
+func paramName(name string, imports map[string]bool) string {
+	n := lowerCamel(name)
+	if token.IsKeyword(n) || predeclared[n] || reservedLocals[n] || imports[n] {
+		return n + "_"
+	}
+	return n
+}
+
+// packageName is the Go package name of an IDL package: its last element
+// in lower case (capsim.Socket → socket).
+func packageName(idlName string) string {
+	n := strings.ToLower(idlName[strings.LastIndexByte(idlName, '.')+1:])
+	if token.IsKeyword(n) || predeclared[n] {
+		n += "idl"
+	}
+	return n
+}
+
+// PackageDir is the directory below OUT of an IDL package's Go package:
+// its name in lower case with dots as slashes (kl.core.Locator →
+// kl/core/locator).
+func PackageDir(idlName string) string {
+	parts := strings.Split(strings.ToLower(idlName), ".")
+	parts[len(parts)-1] = packageName(idlName)
+	return strings.Join(parts, "/")
+}
+
+// FileName is the name of the generated file in PackageDir.
+func FileName(idlName string) string { return packageName(idlName) + ".idl.go" }

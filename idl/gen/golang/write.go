@@ -1,0 +1,128 @@
+package golang
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"capsim/idl"
+)
+
+// File is one generated file.
+type File struct {
+	Path string // below the output root, slash-separated
+	Data []byte
+}
+
+// SourceName is the IDL file a package's header names: its path below a
+// search root (demo/Echo.idl), the same however the generator was invoked.
+func SourceName(pkg *idl.Package) string { return strings.ReplaceAll(pkg.Name, ".", "/") + ".idl" }
+
+// Files generates one file per package; base is the import path of the
+// output root.
+func Files(pkgs []*idl.Package, base string) ([]File, error) {
+	var out []File
+	for _, p := range pkgs {
+		data, err := Generate(p, base, SourceName(p))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, File{Path: PackageDir(p.Name) + "/" + FileName(p.Name), Data: data})
+	}
+	return out, nil
+}
+
+// ImportPath returns the Go import path of dir, from the go.mod that
+// encloses it.
+func ImportPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("import path of %s: %w", dir, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		mod, err := modulePath(filepath.Join(d, "go.mod"))
+		if err == nil {
+			rel, err := filepath.Rel(d, abs)
+			if err != nil {
+				return "", fmt.Errorf("import path of %s: %w", dir, err)
+			}
+			if rel == "." {
+				return mod, nil
+			}
+			return path.Join(mod, filepath.ToSlash(rel)), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("import path of %s: %w", dir, err)
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("import path of %s: no go.mod encloses it", dir)
+		}
+	}
+}
+
+// modulePath reads the module line of a go.mod file.
+func modulePath(gomod string) (string, error) {
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`), nil
+		}
+	}
+	return "", fmt.Errorf("%s: no module line", gomod)
+}
+
+// Write writes files below outDir, leaving files whose bytes are unchanged
+// untouched. It returns the paths it wrote.
+func Write(outDir string, files []File) ([]string, error) {
+	var written []string
+	for _, f := range files {
+		p := filepath.Join(outDir, filepath.FromSlash(f.Path))
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Data) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return written, fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return written, fmt.Errorf("write %s: %w", p, err)
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
+
+// WithImports returns pkgs and every package they import, transitively,
+// each once, in a stable order (the given ones first).
+func WithImports(l *idl.Loader, pkgs []*idl.Package) ([]*idl.Package, error) {
+	seen := map[string]bool{}
+	var out []*idl.Package
+	queue := append([]*idl.Package(nil), pkgs...)
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p.Name] {
+			continue
+		}
+		seen[p.Name] = true
+		out = append(out, p)
+		for _, name := range p.Imports {
+			ip, err := l.Package(name)
+			if err != nil {
+				return nil, err
+			}
+			queue = append(queue, ip)
+		}
+	}
+	return out, nil
+}

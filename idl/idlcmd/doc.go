@@ -1,0 +1,4 @@
+// Package idlcmd is the "capsim idl" command: gen (Go bindings), check
+// (positioned diagnostics, exit 2 on errors) and show (an interface or
+// class with its method and endpoint numbers). cmd/capsim calls Run.
+package idlcmd

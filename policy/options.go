@@ -1,0 +1,33 @@
+package policy
+
+import "capsim/idl"
+
+// ClassSource resolves EDL class names to checked classes; *idl.Loader
+// satisfies it.
+type ClassSource interface {
+	Class(name string) (*idl.Class, error)
+}
+
+// Options configure Compile.
+type Options struct {
+	// Roots are searched in order for `use a.b.c._` files (a/b/c.psl) and,
+	// when Loader is nil, for EDL and IDL files: the scenario folder (or
+	// -I folders) first, then idl_path, then idl.BuiltinRoot().
+	Roots []idl.Root
+	// Loader resolves `use EDL` names; nil means a new loader over Roots.
+	Loader *idl.Loader
+	// Classes, when set, resolves classes instead of Loader (tools and
+	// tests that hold classes in memory).
+	Classes ClassSource
+}
+
+// classSource returns what resolves classes for these options.
+func (o Options) classSource() ClassSource {
+	switch {
+	case o.Classes != nil:
+		return o.Classes
+	case o.Loader != nil:
+		return o.Loader
+	}
+	return idl.NewLoader(o.Roots, idl.Options{})
+}

@@ -1,0 +1,57 @@
+package policy
+
+import (
+	"sort"
+	"strings"
+)
+
+// suggest returns "did you mean X?" for the closest of names to s, or a
+// neutral note when none is close.
+func suggest(s string, names []string) string {
+	best, bestD := "", 1<<30
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD || d == bestD && n < best {
+			best, bestD = n, d
+		}
+	}
+	if best == "" || bestD > (len(s)+2)/3+1 {
+		if len(names) == 0 {
+			return "none is known"
+		}
+		if len(names) <= 8 {
+			sort.Strings(names)
+			return "known: " + strings.Join(names, ", ")
+		}
+		return "no similar name"
+	}
+	return "did you mean " + best + "?"
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

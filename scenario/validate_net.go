@@ -1,0 +1,187 @@
+package scenario
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// reservedCerts are names of the generated files that no entry may take.
+var reservedCerts = []string{"ca", "other-ca", "crl"}
+
+func (v *validator) network() {
+	owner := map[netip.Addr]string{}
+	for i := range v.s.Hosts {
+		v.host(&v.s.Hosts[i], owner)
+	}
+	onLink := map[string]bool{}
+	for i := range v.s.Links {
+		l := &v.s.Links[i]
+		v.link(l)
+		for _, h := range l.Hosts {
+			onLink[h] = true
+		}
+	}
+	v.netstacks(onLink)
+	for i := range v.s.Forwards {
+		v.forward(&v.s.Forwards[i])
+	}
+	for i := range v.s.Egress {
+		v.egress(&v.s.Egress[i])
+	}
+}
+
+func (v *validator) host(h *Host, owner map[netip.Addr]string) {
+	what := fmt.Sprintf("host %q", h.Name)
+	for _, p := range h.Addresses {
+		if !p.IsValid() {
+			continue // reported by the decoder
+		}
+		if o, ok := owner[p.Addr()]; ok && o != h.Name {
+			v.errorf(h.KeyPos("addresses"), "%s: address %s is also host %q's", what, p.Addr(), o)
+		}
+		owner[p.Addr()] = h.Name
+	}
+	for i := range h.Routes {
+		r := &h.Routes[i]
+		if !r.Has("to") {
+			v.errorf(r.Pos, "%s: route needs to", what)
+		}
+		if !r.Has("via") {
+			v.errorf(r.Pos, "%s: route needs via", what)
+		}
+		if r.To.IsValid() && r.Via.IsValid() && r.To.Addr().Is4() != r.Via.Unmap().Is4() {
+			v.errorf(r.KeyPos("via"), "%s: route to %s via %s mixes IPv4 and IPv6", what, r.To, r.Via)
+		}
+	}
+}
+
+func (v *validator) link(l *Link) {
+	what := fmt.Sprintf("link %q", l.Name)
+	if len(l.Hosts) < 2 {
+		v.errorf(l.KeyPos("hosts"), "%s lists %d of the at least 2 hosts a link joins", what, len(l.Hosts))
+	}
+	seen := map[string]bool{}
+	for _, h := range l.Hosts {
+		if seen[h] {
+			v.errorf(l.KeyPos("hosts"), "%s: host %q is listed twice", what, h)
+		}
+		seen[h] = true
+		ref(v, v.hosts, &l.Node, "hosts", what, "host", h)
+	}
+	if l.MTU < 68 || l.MTU > 65535 {
+		v.errorf(l.KeyPos("mtu"), "%s: mtu %d is not between 68 and 65535", what, l.MTU)
+	}
+	for i := range l.Schedule {
+		ev := &l.Schedule[i]
+		if ev.Do != "partition" && ev.Do != "heal" {
+			v.errorf(ev.KeyPos("do"), "%s: schedule do %q is not partition or heal%s", what, ev.Do,
+				suggest(ev.Do, []string{"partition", "heal"}))
+		}
+		if !ev.Has("at") {
+			v.errorf(ev.Pos, "%s: schedule entry needs at", what)
+		}
+	}
+}
+
+// netstacks checks that a host has at most one netstack entity, and that
+// every host on a link has one.
+func (v *validator) netstacks(onLink map[string]bool) {
+	stacks := map[string][]string{}
+	for _, e := range v.s.Entities {
+		if e.Class == NetstackClass && e.Host != "" {
+			stacks[e.Host] = append(stacks[e.Host], e.Task)
+		}
+	}
+	for i := range v.s.Hosts {
+		h := &v.s.Hosts[i]
+		switch n := stacks[h.Name]; {
+		case len(n) > 1:
+			v.errorf(h.Pos, "host %q has %d %s entities (%s); it needs exactly one", h.Name, len(n),
+				NetstackClass, quoteList(n))
+		case len(n) == 0 && onLink[h.Name]:
+			v.errorf(h.Pos, "host %q is on a link but no entity of class %s runs on it", h.Name, NetstackClass)
+		}
+	}
+	for i := range v.s.Entities {
+		if e := &v.s.Entities[i]; e.Class == NetstackClass && e.Host == "" {
+			v.errorf(e.Pos, "entity %q: a %s entity needs a host", e.Task, NetstackClass)
+		}
+	}
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (v *validator) forward(f *Forward) {
+	switch {
+	case !f.Has("listen"):
+		v.errorf(f.Pos, "[[forward]] needs listen")
+	case f.Listen.IsValid() && !IsLoopback(f.Listen.Addr()):
+		v.errorf(f.KeyPos("listen"), "[[forward]]: listen %s is not a loopback address (127.0.0.0/8 or ::1)", f.Listen)
+	}
+	if !f.Has("to") {
+		v.errorf(f.Pos, "[[forward]] needs to")
+	} else if f.To.Host != "" {
+		ref(v, v.hosts, &f.Node, "to", "[[forward]]", "host", f.To.Host)
+	}
+}
+
+func (v *validator) egress(e *Egress) {
+	if len(e.Hosts) == 0 {
+		v.errorf(e.Pos, "[[egress]] needs hosts")
+	}
+	for _, h := range e.Hosts {
+		ref(v, v.hosts, &e.Node, "hosts", "[[egress]]", "host", h)
+	}
+	if !e.Has("address") {
+		v.errorf(e.Pos, "[[egress]] needs address")
+	}
+	switch {
+	case !e.Has("to"):
+		v.errorf(e.Pos, "[[egress]] needs to")
+	case e.To.IsValid() && !IsLoopback(e.To.Addr()):
+		v.errorf(e.KeyPos("to"), "[[egress]]: to %s is not a loopback address (127.0.0.0/8 or ::1)", e.To)
+	}
+}
+
+func (v *validator) certs() {
+	names := map[string]*Cert{}
+	for i := range v.s.Certs {
+		c := &v.s.Certs[i]
+		what := fmt.Sprintf("cert %q", c.Name)
+		switch {
+		case c.Name == "":
+			v.errorf(c.Pos, "cert needs a name")
+			continue
+		case containsStr(reservedCerts, c.Name):
+			v.errorf(c.KeyPos("name"), "%s: the name is reserved (ca, other-ca and crl are generated files)", what)
+		case !nameRE.MatchString(c.Name):
+			v.errorf(c.KeyPos("name"), "%s: name must match [a-z][a-z0-9-]*", what)
+		}
+		unique(v, names, c.Name, c, &c.Node, "", "cert")
+		for _, h := range c.Hosts {
+			ref(v, v.hosts, &c.Node, "hosts", what, "host", h)
+		}
+		if c.Issuer != "" && c.Issuer != "other" {
+			v.errorf(c.KeyPos("issuer"), "%s: issuer %q is not \"other\" (leave it out for the scenario CA)", what, c.Issuer)
+		}
+		if c.Has("not_before") && c.Has("not_after") && c.NotBefore >= c.NotAfter {
+			v.errorf(c.KeyPos("not_after"), "%s: not_after must be later than not_before", what)
+		}
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

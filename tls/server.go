@@ -1,0 +1,359 @@
+package tls
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"syscall"
+
+	"capsim/api/capsim/socket"
+	"capsim/ipc"
+)
+
+// Hooks are the plug-in hooks (interface capsim.TlsPlugin) the terminator
+// calls around the intercepted calls; an IPC adapter to the configured
+// plug-in entities implements it. A non-nil error denies the call and is
+// returned to the client as its errno (EACCES if it carries none).
+type Hooks interface {
+	BeforeConnect(ctx context.Context, client uint32, fd int32, host string, addr netip.AddrPort) error
+	AfterHandshake(ctx context.Context, client uint32, fd int32, server bool, serverName string, chain []*x509.Certificate, verify VerifyResult) error
+	BeforeSend(ctx context.Context, client uint32, fd int32, data []byte) ([]byte, error)
+	AfterRecv(ctx context.Context, client uint32, fd int32, data []byte) ([]byte, error)
+}
+
+// Terminator serves capsim.Socket to its clients on top of a downstream
+// socket backend: stream sockets get TLS (Connect = downstream connect +
+// client handshake, Accept = downstream accept + server handshake, Send and
+// Recv encrypt and decrypt, Poll reports decrypted readiness, Shutdown
+// sends close_notify, Close ends the session); options at LevelTLS are its
+// own; everything else passes through. Each client (badge ID) has its own
+// descriptor table.
+type Terminator struct {
+	cfg     *Config
+	down    *socket.Client
+	hooks   Hooks
+	log     *slog.Logger
+	mu      sync.Mutex
+	clients map[uint32]*client
+}
+
+var _ socket.Server = (*Terminator)(nil)
+
+// client is one client's descriptor table and resolver memory.
+type client struct {
+	socks map[int32]*tsock
+	names map[netip.Addr]string // address → the host name it was resolved from
+}
+
+// maxNames bounds the resolver memory of one client.
+const maxNames = 1024
+
+// tsock is one socket of a client.
+type tsock struct {
+	mu     sync.Mutex
+	down   int32 // downstream descriptor; -1 once closed
+	tls    bool  // a stream socket: TLS on connect/accept
+	opts   SockOpts
+	sess   *Session
+	peer   netip.AddrPort
+	shutWr bool
+}
+
+// NewTerminator returns a terminator using cfg over the downstream backend
+// down; hooks may be nil.
+func NewTerminator(cfg *Config, down *socket.Client, hooks Hooks) *Terminator {
+	return &Terminator{cfg: cfg, down: down, hooks: hooks, log: cfg.logger(), clients: map[uint32]*client{}}
+}
+
+func clientID(ctx context.Context) uint32 {
+	if b := ipc.BadgeFromContext(ctx); b != nil {
+		return b.ID
+	}
+	return 0
+}
+
+func (t *Terminator) client(ctx context.Context) *client {
+	id := clientID(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.clients[id]
+	if c == nil {
+		c = &client{socks: map[int32]*tsock{}, names: map[netip.Addr]string{}}
+		t.clients[id] = c
+	}
+	return c
+}
+
+// sock looks up a client's descriptor (EBADF if unknown).
+func (t *Terminator) sock(ctx context.Context, fd int32) (*tsock, error) {
+	c := t.client(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := c.socks[fd]; s != nil {
+		return s, nil
+	}
+	return nil, syscall.EBADF
+}
+
+// add enters s under the lowest free descriptor of the client.
+func (t *Terminator) add(ctx context.Context, s *tsock) int32 {
+	c := t.client(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fd := int32(0)
+	for c.socks[fd] != nil {
+		fd++
+	}
+	c.socks[fd] = s
+	return fd
+}
+
+// errnoOf turns a downstream error into the errno to pass on.
+func errnoOf(err error) error {
+	if err == nil {
+		return nil
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	var ie *ipc.Error
+	if errors.As(err, &ie) && ie.Status == ipc.Cancelled {
+		return syscall.ECANCELED
+	}
+	return syscall.EIO
+}
+
+// Socket implements socket.Server: a downstream socket, TLS if a stream.
+func (t *Terminator) Socket(ctx context.Context, domain, socktype, protocol int32) (int32, error) {
+	down, err := t.down.Socket(ctx, domain, socktype, protocol)
+	if err != nil {
+		return -1, errnoOf(err)
+	}
+	return t.add(ctx, &tsock{down: down, tls: socktype&sockTypeMsk == sockStream}), nil
+}
+
+// downFD returns the downstream descriptor of fd (EBADF if closed).
+func (t *Terminator) downFD(ctx context.Context, fd int32) (*tsock, int32, error) {
+	s, err := t.sock(ctx, fd)
+	if err != nil {
+		return nil, -1, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down < 0 {
+		return nil, -1, syscall.EBADF
+	}
+	return s, s.down, nil
+}
+
+// Connect implements socket.Server: downstream connect, then the client
+// handshake. The server name is the TLS_SERVER_NAME option, else the name
+// the address was resolved from (GetAddrInfo through this terminator),
+// else the address. A failed verification is EACCES, a handshake timeout
+// ETIMEDOUT (HandshakeError); TLS_VERIFY_RESULT then says why.
+func (t *Terminator) Connect(ctx context.Context, fd int32, addr socket.Addr) error {
+	s, down, err := t.downFD(ctx, fd)
+	if err != nil {
+		return err
+	}
+	if !s.tls {
+		return errnoOf(t.down.Connect(ctx, down, addr))
+	}
+	s.mu.Lock()
+	if s.opts.Connected {
+		s.mu.Unlock()
+		return syscall.EISCONN
+	}
+	s.opts.Connected = true
+	opts := s.opts
+	s.mu.Unlock()
+	ap, ok := addrPort(addr)
+	if !ok {
+		return syscall.EAFNOSUPPORT
+	}
+	name := opts.ServerName
+	if name == "" {
+		name = t.resolvedName(ctx, ap.Addr())
+	}
+	if t.hooks != nil {
+		if err := t.hooks.BeforeConnect(ctx, clientID(ctx), fd, name, ap); err != nil {
+			return hookErrno(err)
+		}
+	}
+	if err := t.down.Connect(ctx, down, addr); err != nil {
+		return errnoOf(err)
+	}
+	return t.clientHandshake(ctx, s, fd, down, name, ap, opts)
+}
+
+func (t *Terminator) resolvedName(ctx context.Context, a netip.Addr) string {
+	c := t.client(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n, ok := c.names[a.Unmap()]; ok {
+		return n
+	}
+	return a.String()
+}
+
+func (t *Terminator) clientHandshake(ctx context.Context, s *tsock, fd, down int32, name string, peer netip.AddrPort, o SockOpts) error {
+	local := netip.AddrPort{}
+	if la, err := t.down.GetSockName(ctx, down); err == nil {
+		local, _ = addrPort(la)
+	}
+	conn := newDownConn(t.down, down, local, peer)
+	sess, err := t.cfg.Client(ctx, conn, SessionOptions{ServerName: name, RequireOCSP: o.RequireOCSP})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.ServerName = name
+	s.peer = peer
+	var he *HandshakeError
+	if errors.As(err, &he) {
+		s.opts.Result = he.Result
+	}
+	if err != nil {
+		s.down = -1 // the failed handshake closed the downstream socket
+		t.log.Info("connect: tls handshake failed", "fd", fd, "server", name, "err", err)
+		return Errno(err)
+	}
+	if t.hooks != nil {
+		if err := t.hooks.AfterHandshake(ctx, clientID(ctx), fd, false, name, sess.PeerCertificates(), 0); err != nil {
+			sess.Close()
+			s.down = -1
+			return hookErrno(err)
+		}
+	}
+	s.sess = sess
+	s.opts.SessionID = sess.ID()
+	return nil
+}
+
+func hookErrno(err error) error {
+	var en syscall.Errno
+	if errors.As(err, &en) && en != 0 {
+		return en
+	}
+	return syscall.EACCES
+}
+
+// Accept implements socket.Server: downstream accept, then the server
+// handshake. A peer whose handshake fails is logged and dropped, and the
+// next connection is accepted, so that the server behind the terminator
+// only sees established sessions.
+func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32, socket.Addr, error) {
+	s, down, err := t.downFD(ctx, fd)
+	if err != nil {
+		return -1, socket.Addr{}, err
+	}
+	for {
+		conn, peer, err := t.down.Accept(ctx, down, flags)
+		if err != nil || !s.tls {
+			if err != nil {
+				return -1, socket.Addr{}, errnoOf(err)
+			}
+			return t.add(ctx, &tsock{down: conn}), peer, nil
+		}
+		ns, err := t.serverHandshake(ctx, conn, peer)
+		if err == nil {
+			nfd := t.add(ctx, ns)
+			return nfd, peer, nil
+		}
+		t.log.Info("accept: tls handshake failed", "fd", fd, "err", err)
+		if ctx.Err() != nil {
+			return -1, socket.Addr{}, syscall.ECANCELED
+		}
+	}
+}
+
+func (t *Terminator) serverHandshake(ctx context.Context, conn int32, peer socket.Addr) (*tsock, error) {
+	pap, _ := addrPort(peer)
+	local := netip.AddrPort{}
+	if la, err := t.down.GetSockName(ctx, conn); err == nil {
+		local, _ = addrPort(la)
+	}
+	sess, err := t.cfg.Server(ctx, newDownConn(t.down, conn, local, pap), SessionOptions{})
+	if err != nil {
+		return nil, err
+	}
+	ns := &tsock{down: conn, tls: true, sess: sess, peer: pap}
+	ns.opts = SockOpts{Connected: true, ServerName: sess.ServerName(), SessionID: sess.ID()}
+	if t.hooks != nil {
+		if err := t.hooks.AfterHandshake(ctx, clientID(ctx), -1, true, sess.ServerName(), sess.PeerCertificates(), 0); err != nil {
+			sess.Close()
+			return nil, err
+		}
+	}
+	return ns, nil
+}
+
+// Close implements socket.Server: ends the session (close_notify) and
+// closes the downstream socket.
+func (t *Terminator) Close(ctx context.Context, fd int32) error {
+	c := t.client(ctx)
+	t.mu.Lock()
+	s := c.socks[fd]
+	delete(c.socks, fd)
+	t.mu.Unlock()
+	if s == nil {
+		return syscall.EBADF
+	}
+	s.mu.Lock()
+	sess, down := s.sess, s.down
+	s.down = -1
+	s.mu.Unlock()
+	switch {
+	case sess != nil:
+		sess.Close()
+	case down >= 0:
+		return errnoOf(t.down.Close(ctx, down))
+	}
+	return nil
+}
+
+// SetSockOpt implements socket.Server: LevelTLS here, the rest downstream.
+func (t *Terminator) SetSockOpt(ctx context.Context, fd, level, name int32, value []byte) error {
+	if level == LevelTLS {
+		s, err := t.sock(ctx, fd)
+		if err != nil {
+			return err
+		}
+		if !s.tls {
+			return syscall.ENOPROTOOPT
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.opts.Set(name, value)
+	}
+	_, down, err := t.downFD(ctx, fd)
+	if err != nil {
+		return err
+	}
+	return errnoOf(t.down.SetSockOpt(ctx, down, level, name, value))
+}
+
+// GetSockOpt implements socket.Server: LevelTLS here, the rest downstream.
+// The TLS options stay readable after a failed handshake.
+func (t *Terminator) GetSockOpt(ctx context.Context, fd, level, name int32, size uint32) ([]byte, error) {
+	if level != LevelTLS {
+		_, down, err := t.downFD(ctx, fd)
+		if err != nil {
+			return nil, err
+		}
+		v, err := t.down.GetSockOpt(ctx, down, level, name, size)
+		return v, errnoOf(err)
+	}
+	s, err := t.sock(ctx, fd)
+	if err != nil {
+		return nil, err
+	}
+	if !s.tls {
+		return nil, syscall.ENOPROTOOPT
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.Get(name, min(size, socket.MaxOpt))
+}
