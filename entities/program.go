@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -18,6 +19,9 @@ const ProgramPrefix = "capsim:"
 type Program struct {
 	Name    string // "echo-server", run as capsim:echo-server
 	Class   string // the default class
+	// AlsoFor lists further classes this program is the default program of
+	// (capsim:vfs serves both kl.VfsNet and kl.VfsRamFs).
+	AlsoFor []string
 	Summary string // one line
 	Usage   string // flags and what it prints, for `capsim programs`
 	// Run is the program's main. It returns the exit code.
@@ -56,7 +60,7 @@ func (r *Registry) Lookup(name string) *Program {
 // ForClass returns the program whose default class is class, or nil.
 func (r *Registry) ForClass(class string) *Program {
 	for _, p := range r.All() {
-		if p.Class == class {
+		if p.Class == class || slices.Contains(p.AlsoFor, class) {
 			return p
 		}
 	}

@@ -342,6 +342,17 @@ func (rt *Runtime) Handle(name string, h ipc.Handler) error {
 	return nil
 }
 
+// Serves reports whether this entity's class has an endpoint of the given
+// endpoint or interface name.
+func (rt *Runtime) Serves(name string) bool {
+	for _, ep := range rt.endpoints {
+		if ep.name == name || ep.iface == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Endpoints lists the endpoint names of this entity's class.
 func (rt *Runtime) Endpoints() []string {
 	var names []string

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"capsim/diag"
@@ -81,6 +82,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 		k.Stop()
 		return nil, err
 	}
+	for _, n := range sys.notices {
+		fmt.Fprintf(opts.Stderr, "capsim: %s\n", n)
+	}
 	rep := &Report{Scenario: sc}
 	running, werr := k.Wait(runCtx)
 	if werr != nil && !opts.Serve {
@@ -134,6 +138,8 @@ type system struct {
 	flushes  []func() error
 	closers  []func()
 	certsDir string
+	nics     map[string]nic // netstack task -> its NIC
+	notices  []string       // said once the run starts
 }
 
 func (s *system) flush() {
@@ -189,6 +195,9 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 		fmt.Fprintln(opts.Stderr, "capsim: no policy: running under the allow-list derived from the scenario's connections")
 	}
 	if err := sys.traceSinks(sc, opts); err != nil {
+		return nil, err
+	}
+	if err := sys.buildNetwork(ctx, sc, opts); err != nil {
 		return nil, err
 	}
 	ps := &programs{registry: opts.Registry, self: opts.Executable}
@@ -261,6 +270,14 @@ func (sys *system) entitySpecs(ctx context.Context, sc *scenario.Scenario, ps *p
 			errs.Addf(e.Pos, "entity %q: %v", e.Task, err)
 			continue
 		}
+		if files, args, err = sys.mountArgs(sc, e, files, args); err != nil {
+			errs.Addf(e.KeyPos("mounts"), "entity %q: %v", e.Task, err)
+			continue
+		}
+		if nic, ok := sys.nics[e.Task]; ok {
+			files = append(files, nic.file)
+			args = append(append([]string{"--nic", fmt.Sprintf("fd:%d", 3+len(files))}, nic.args...), args...)
+		}
 		spec := kernel.EntitySpec{Task: e.Task, Class: e.Class, Path: prog.path, Argv0: prog.argv0, Args: args, Env: env,
 			Files: files, Main: main[e.Task], Restart: e.Restart == scenario.RestartOnFailure, RestartLimit: e.RestartLimit,
 			Limits: kernel.Limits{Inflight: e.Limits.Inflight, Queued: int(e.Limits.Queued), Message: int(e.Limits.Message),
@@ -310,4 +327,35 @@ func (sys *system) refPath(sc *scenario.Scenario, r scenario.FileRef) (string, e
 		return "", fmt.Errorf("$CERTS/%s: the scenario generates no certificates", r.Name)
 	}
 	return filepath.Join(sys.certsDir, r.Name), nil
+}
+
+// mountArgs turns a VFS entity's mounts into --mount flags, opening each
+// source folder for the entity: it gets the folder as a descriptor, never
+// a path to open.
+func (sys *system) mountArgs(sc *scenario.Scenario, e *scenario.Entity, files []*os.File, args []string) ([]*os.File, []string, error) {
+	var flags []string
+	for _, m := range e.Mounts {
+		v := m.Path + "=" + m.FS
+		if m.Size > 0 {
+			v += fmt.Sprintf(",size=%d", int64(m.Size))
+		}
+		if m.Mode != "" {
+			v += ",mode=" + m.Mode
+		}
+		if m.Source != "" {
+			src := m.Source
+			if !filepath.IsAbs(src) {
+				src = sc.Path(src)
+			}
+			f, err := os.OpenFile(src, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+			if err != nil {
+				return nil, nil, fmt.Errorf("mount %s: source: %w", m.Path, err)
+			}
+			files = append(files, f)
+			sys.closers = append(sys.closers, func() { f.Close() })
+			v += fmt.Sprintf(",source=fd:%d", 3+len(files))
+		}
+		flags = append(flags, "--mount", v)
+	}
+	return files, append(flags, args...), nil
 }

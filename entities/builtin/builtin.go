@@ -7,12 +7,15 @@ import (
 	"capsim/entities"
 	"capsim/entities/echo"
 	"capsim/entities/httpdemo"
+	"capsim/entities/ping"
+	netstackentity "capsim/netstack/entity"
+	vfsentity "capsim/vfs/entity"
 )
 
 // Registry returns a registry of every built-in program.
 func Registry() *entities.Registry {
 	r := entities.NewRegistry()
-	for _, ps := range [][]*entities.Program{echo.Programs(), httpdemo.Programs()} {
+	for _, ps := range [][]*entities.Program{echo.Programs(), httpdemo.Programs(), {vfsentity.Program(), netstackentity.Program(), ping.Program()}} {
 		for _, p := range ps {
 			r.Register(p)
 		}

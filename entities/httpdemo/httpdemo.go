@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"capsim/entities"
@@ -32,12 +33,13 @@ const serverUsage = `capsim:http-server [--listen ADDR] [--root DIR]
   --listen ADDR   address to listen on (default :80)
   --root DIR      folder of the file backend to serve (default /)`
 
-const clientUsage = `capsim:http-client --url URL [--sha256 HEX] [--count N] [--timeout D]
+const clientUsage = `capsim:http-client --url URL [--sha256 HEX] [--count N] [--timeout D] [--wait D]
   prints "GET URL: STATUS, N bytes, sha256 ok" per request (or "sha256 MISMATCH")
   --url URL       what to fetch (host names resolve inside the simulation)
   --sha256 HEX    the body's expected SHA-256; a mismatch exits 1
   --count N       requests to make (default 1)
-  --timeout D     per request (default 20s)`
+  --timeout D     per request (default 20s)
+  --wait D        retry a refused connection this long, while the server starts (default 10s)`
 
 func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 	fl := flag.NewFlagSet("http-server", flag.ContinueOnError)
@@ -103,6 +105,7 @@ func runClient(ctx context.Context, rt *entities.Runtime, args []string) int {
 	want := fl.String("sha256", "", "the body's expected SHA-256")
 	count := fl.Int("count", 1, "requests to make")
 	timeout := fl.Duration("timeout", 20*time.Second, "per request")
+	wait := fl.Duration("wait", 10*time.Second, "retry a refused connection this long")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -114,7 +117,12 @@ func runClient(ctx context.Context, rt *entities.Runtime, args []string) int {
 	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{DialContext: n.DialContext, DisableKeepAlives: false}}
 	out := rt.Stdout()
 	for i := 0; i < *count; i++ {
-		if err := fetch(ctx, client, *url, strings.ToLower(*want), out); err != nil {
+		err := fetch(ctx, client, *url, strings.ToLower(*want), out)
+		for deadline := time.Now().Add(*wait); i == 0 && errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond) // the server may not listen yet
+			err = fetch(ctx, client, *url, strings.ToLower(*want), out)
+		}
+		if err != nil {
 			fmt.Fprintf(out, "GET %s: %v\n", *url, err)
 			return 1
 		}

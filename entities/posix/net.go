@@ -31,6 +31,10 @@ type Net struct {
 // names. Nothing is looked up until the first call.
 func NewNet(rt *entities.Runtime) *Net { return &Net{rt: rt, variable: NetworkBackend} }
 
+// NetFromEnv returns the socket API over the backend that the given
+// variable names ("client:<channel>"), e.g. NETSTACK_BACKEND.
+func NetFromEnv(rt *entities.Runtime, variable string) *Net { return &Net{rt: rt, variable: variable} }
+
 // NetOn returns the socket API over the channel id.
 func NetOn(rt *entities.Runtime, id string) *Net { return &Net{rt: rt, id: id} }
 

@@ -1,0 +1,225 @@
+package adversary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Targets are what the escape attempts aim at.
+type Targets struct {
+	KernelPID  int      // the kernel's host pid (0: not known)
+	SiblingPID int      // another entity's host pid (0: not known)
+	HostFiles  []string // host files to read
+	HostDir    string   // a host directory to create a file in
+	TCP        []string // listeners on the machine's loopback
+}
+
+// escapes lists the confinement attacks in order.
+func escapes(t *Targets) []attack {
+	as := []attack{
+		{"escape-fds", func(context.Context) Result { return extraFDs() }},
+		{"escape-create-file", func(context.Context) Result { return createFile(t.HostDir) }},
+		{"escape-proc-pids", func(context.Context) Result { return procPIDs() }},
+		{"escape-caps", func(context.Context) Result { return capabilities() }},
+		{"escape-unshare", func(context.Context) Result {
+			return fromErr(unix.Unshare(unix.CLONE_NEWUTS))
+		}},
+		{"escape-setns", func(context.Context) Result { return setns(t.KernelPID) }},
+		{"escape-unix-socket", func(context.Context) Result {
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			return fromErr(err)
+		}},
+	}
+	for i, f := range t.HostFiles {
+		as = append(as, attack{fmt.Sprintf("escape-read-file-%d", i), func(context.Context) Result {
+			b, err := os.ReadFile(f)
+			return withDetail(fromErr(err), f, len(b))
+		}})
+	}
+	for i, addr := range t.TCP {
+		as = append(as, attack{fmt.Sprintf("escape-tcp-%d", i), func(ctx context.Context) Result {
+			return dialTCP(ctx, addr)
+		}})
+	}
+	as = append(as, pidAttacks("kernel", t.KernelPID)...)
+	return append(as, pidAttacks("sibling", t.SiblingPID)...)
+}
+
+// pidAttacks signal, trace and read another process, by host pid.
+func pidAttacks(who string, pid int) []attack {
+	skip := func(context.Context) Result {
+		return Result{Outcome: Error, Error: "skipped: no --" + who + "-pid"}
+	}
+	if pid <= 0 {
+		return []attack{{"escape-signal-" + who, skip}}
+	}
+	as := []attack{
+		{"escape-signal-" + who, func(context.Context) Result { return fromErr(unix.Kill(pid, 0)) }},
+		{"escape-mem-" + who, func(context.Context) Result { return readProc(pid, "mem") }},
+		{"escape-environ-" + who, func(context.Context) Result { return readProc(pid, "environ") }},
+	}
+	if who == "sibling" {
+		// Only a sibling: attaching to the kernel would stop it.
+		as = append(as, attack{"escape-ptrace-" + who, func(context.Context) Result {
+			err := unix.PtraceAttach(pid)
+			if err == nil {
+				_ = unix.PtraceDetach(pid)
+			}
+			return fromErr(err)
+		}})
+	}
+	return as
+}
+
+// extraFDs looks for any open descriptor from 4 to 64: an entity granted
+// nothing holds only 0-3.
+func extraFDs() Result {
+	for fd := 4; fd <= 64; fd++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err == nil {
+			return Result{Outcome: Succeeded, Error: fmt.Sprintf("descriptor %d is open", fd)}
+		} else if !errors.Is(err, unix.EBADF) {
+			return fromErr(err)
+		}
+	}
+	return Result{Outcome: Denied, Errno: "EBADF", Error: "descriptors 4-64: bad file descriptor"}
+}
+
+func createFile(dir string) Result {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	name := filepath.Join(dir, fmt.Sprintf("capsim-adversary-%d", os.Getpid()))
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		f.Close()
+		os.Remove(name)
+	}
+	return withDetail(fromErr(err), name, -1)
+}
+
+// procPIDs lists the processes /proc shows: only this one (pid 1 of its
+// own namespace) when confined.
+func procPIDs() Result {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return fromErr(err)
+	}
+	var pids []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, e.Name())
+		}
+	}
+	if len(pids) == 1 && pids[0] == "1" {
+		return Result{Outcome: Denied, Error: "/proc shows only pid 1"}
+	}
+	return Result{Outcome: Succeeded, Error: fmt.Sprintf("/proc shows %d processes", len(pids))}
+}
+
+// capabilities reads the effective set from /proc/self/status.
+func capabilities() Result {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return fromErr(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			v = strings.TrimSpace(v)
+			if strings.Trim(v, "0") == "" {
+				return Result{Outcome: Denied, Error: "CapEff " + v}
+			}
+			return Result{Outcome: Succeeded, Error: "CapEff " + v}
+		}
+	}
+	return Result{Outcome: Error, Error: "no CapEff in /proc/self/status"}
+}
+
+// setns tries to join the kernel's network namespace (or, without its pid,
+// this process's own).
+func setns(kernelPID int) Result {
+	path := "/proc/self/ns/net"
+	if kernelPID > 0 {
+		path = fmt.Sprintf("/proc/%d/ns/net", kernelPID)
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		// Without the kernel's namespace in sight, try our own: the call
+		// itself must be refused.
+		if fd, err = unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return withDetail(fromErr(unix.Setns(0, unix.CLONE_NEWNET)), "setns(0)", -1)
+		}
+	}
+	defer unix.Close(fd)
+	return fromErr(unix.Setns(fd, unix.CLONE_NEWNET))
+}
+
+func readProc(pid int, file string) Result {
+	name := fmt.Sprintf("/proc/%d/%s", pid, file)
+	f, err := os.Open(name)
+	if err != nil {
+		return withDetail(fromErr(err), name, -1)
+	}
+	defer f.Close()
+	buf := make([]byte, 64)
+	n, err := f.Read(buf)
+	if err != nil && n == 0 {
+		return withDetail(fromErr(err), name, -1)
+	}
+	return withDetail(Result{Outcome: Succeeded}, name, n)
+}
+
+func dialTCP(ctx context.Context, addr string) Result {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		c.Close()
+	}
+	return withDetail(fromErr(err), addr, -1)
+}
+
+// refusals are the errors by which confinement refuses an escape.
+var refusals = map[syscall.Errno]bool{
+	unix.EACCES: true, unix.EPERM: true, unix.ENETUNREACH: true, unix.ESRCH: true,
+	unix.EBADF: true, unix.ENOENT: true, unix.ENOSYS: true,
+}
+
+// fromErr classifies the outcome of an escape attempt: no error is an
+// escape; a refusal is a denial; anything else an error.
+func fromErr(err error) Result {
+	if err == nil {
+		return Result{Outcome: Succeeded}
+	}
+	r := Result{Outcome: Error, Error: err.Error()}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		r.Errno = unix.ErrnoName(en)
+		if refusals[en] {
+			r.Outcome = Denied
+		}
+	}
+	return r
+}
+
+func withDetail(r Result, what string, n int) Result {
+	if r.Outcome == Succeeded {
+		r.Error = what
+		if n >= 0 {
+			r.Error = fmt.Sprintf("%s: read %d bytes", what, n)
+		}
+	}
+	return r
+}

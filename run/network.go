@@ -1,0 +1,189 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"capsim/netstack/vnet"
+	"capsim/scenario"
+)
+
+// nic is what a host's netstack entity is given: its NIC's descriptor and
+// the flags that describe the host.
+type nic struct {
+	file *os.File
+	args []string // everything but --nic
+}
+
+// buildNetwork makes the virtual network of the scenario's links: a switch
+// port per host, handed to the host's netstack entity, and the host gateway
+// for forwards and egress. It does nothing without hosts.
+func (sys *system) buildNetwork(ctx context.Context, sc *scenario.Scenario, opts *Options) error {
+	if len(sc.Hosts) == 0 {
+		return nil
+	}
+	forwards, err := parseForwards(opts.Forwards)
+	if err != nil {
+		return err
+	}
+	linkOf := make(map[string]string)
+	cfg := vnet.Config{Seed: sc.Seed, Pcap: opts.PcapPath}
+	for _, l := range sc.Links {
+		seg := vnet.SegmentConfig{Name: l.Name, MTU: l.MTU, Impair: vnet.Impairments{
+			Loss: float64(l.Loss), Duplicate: float64(l.Duplicate), Reorder: float64(l.Reorder),
+			Delay: l.Delay, Jitter: l.Jitter, Rate: uint64(l.Rate)}}
+		for _, h := range l.Hosts {
+			if prev, ok := linkOf[h]; ok {
+				return fmt.Errorf("%s: host %q is on links %q and %q; a host has one NIC", l.KeyPos("hosts"), h, prev, l.Name)
+			}
+			linkOf[h] = l.Name
+			for _, a := range sc.Host(h).Addresses {
+				seg.Subnets = append(seg.Subnets, a.Masked())
+			}
+		}
+		for _, ev := range l.Schedule {
+			act := vnet.Partition
+			if ev.Do == "heal" {
+				act = vnet.Heal
+			}
+			seg.Schedule = append(seg.Schedule, vnet.Event{At: ev.At, Do: act})
+		}
+		cfg.Segments = append(cfg.Segments, seg)
+	}
+	n, err := vnet.New(cfg)
+	if err != nil {
+		return fmt.Errorf("virtual network: %w", err)
+	}
+	sys.closers = append(sys.closers, func() { n.Close() })
+	sys.flushes = append(sys.flushes, n.Flush)
+	sys.expect.links = n.Contains
+	sys.nics = make(map[string]nic)
+	table := hostTable(sc)
+	for _, h := range sc.Hosts {
+		ns := sc.Netstack(h.Name)
+		link, ok := linkOf[h.Name]
+		if ns == nil || !ok {
+			continue // a host on no link, or without a netstack: nothing to wire
+		}
+		fd, err := n.AddPort(link, h.Name)
+		if err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
+		f := os.NewFile(uintptr(fd), "nic-"+h.Name)
+		sys.closers = append(sys.closers, func() { f.Close() })
+		args := []string{"--name", h.Name, "--mtu", strconv.Itoa(mtuOf(sc, link))}
+		for _, a := range h.Addresses {
+			args = append(args, "--address", a.String())
+		}
+		for _, r := range h.Routes {
+			args = append(args, "--route", r.To.String()+"="+r.Via.String())
+		}
+		args = append(args, table...)
+		sys.nics[ns.Task] = nic{file: f, args: args}
+	}
+	if err := sys.gateways(sc, n, linkOf, forwards); err != nil {
+		return err
+	}
+	return n.Start(ctx)
+}
+
+func mtuOf(sc *scenario.Scenario, link string) int {
+	for _, l := range sc.Links {
+		if l.Name == link && l.MTU > 0 {
+			return l.MTU
+		}
+	}
+	return scenario.DefaultMTU
+}
+
+// hostTable is the scenario's host names as --host flags.
+func hostTable(sc *scenario.Scenario) []string {
+	var args []string
+	for _, h := range sc.Hosts {
+		var addrs []string
+		for _, a := range h.Addresses {
+			addrs = append(addrs, a.Addr().String())
+		}
+		if len(addrs) > 0 {
+			args = append(args, "--host", h.Name+"="+strings.Join(addrs, ","))
+		}
+	}
+	return args
+}
+
+// parseForwards reads --forward 127.0.0.1:PORT=HOST:PORT flags.
+func parseForwards(flags []string) ([]scenario.Forward, error) {
+	var out []scenario.Forward
+	for _, f := range flags {
+		listen, to, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("--forward %q: want 127.0.0.1:PORT=HOST:PORT", f)
+		}
+		ap, err := netip.ParseAddrPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("--forward %q: %w", f, err)
+		}
+		hp, err := scenario.ParseHostPort(to)
+		if err != nil {
+			return nil, fmt.Errorf("--forward %q: %w", f, err)
+		}
+		out = append(out, scenario.Forward{Listen: ap, To: hp})
+	}
+	return out, nil
+}
+
+// gateways attaches a host gateway to each link that a forward or an
+// egress uses.
+func (sys *system) gateways(sc *scenario.Scenario, n *vnet.Network, linkOf map[string]string, extra []scenario.Forward) error {
+	per := make(map[string]*vnet.GatewayConfig)
+	gw := func(link string) *vnet.GatewayConfig {
+		if per[link] == nil {
+			per[link] = &vnet.GatewayConfig{Segment: link}
+		}
+		return per[link]
+	}
+	for _, f := range append(append([]scenario.Forward(nil), sc.Forwards...), extra...) {
+		h := sc.Host(f.To.Host)
+		if h == nil || len(h.Addresses) == 0 {
+			return fmt.Errorf("forward %s: no host %q with an address", f.Listen, f.To.Host)
+		}
+		link, ok := linkOf[h.Name]
+		if !ok {
+			return fmt.Errorf("forward %s: host %q is on no link", f.Listen, h.Name)
+		}
+		g := gw(link)
+		g.Forwards = append(g.Forwards, vnet.Forward{Listen: f.Listen, To: netip.AddrPortFrom(h.Addresses[0].Addr(), f.To.Port)})
+	}
+	for _, e := range sc.Egress {
+		var sources []netip.Prefix
+		link := ""
+		for _, hn := range e.Hosts {
+			h := sc.Host(hn)
+			for _, a := range h.Addresses {
+				sources = append(sources, netip.PrefixFrom(a.Addr(), a.Addr().BitLen()))
+			}
+			if link == "" {
+				link = linkOf[hn]
+			}
+		}
+		if link == "" {
+			return fmt.Errorf("%s: egress %s: its hosts are on no link", e.Pos, e.Address)
+		}
+		g := gw(link)
+		g.Egresses = append(g.Egresses, vnet.Egress{Address: e.Address, To: e.To, Sources: sources})
+	}
+	for _, g := range per {
+		gateway, err := n.AddGateway(*g)
+		if err != nil {
+			return fmt.Errorf("host gateway on %s: %w", g.Segment, err)
+		}
+		for _, a := range gateway.ForwardAddrs() {
+			sys.notices = append(sys.notices, fmt.Sprintf("forwarding %s into the simulation", a))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package entity
+
+import (
+	"context"
+	"sync"
+	"syscall"
+
+	"capsim/api/capsim/socket"
+	"capsim/entities/posix"
+	"capsim/ipc"
+)
+
+// forwarder is a network backend: it serves capsim.Socket by forwarding
+// each call to the netstack. The netstack sees one client, the VFS; the
+// VFS keeps which descriptors belong to which of its own clients, so one
+// client cannot use another's socket (EBADF).
+type forwarder struct {
+	down *posix.Net
+
+	mu    sync.Mutex
+	owner map[int32]uint32 // downstream fd -> the VFS client (badge) that owns it
+
+	warnOnce sync.Once
+	warn     func(error) // says once why the netstack cannot be reached
+}
+
+var _ socket.Server = (*forwarder)(nil)
+
+func newForwarder(down *posix.Net, warn func(error)) *forwarder {
+	return &forwarder{down: down, owner: make(map[int32]uint32), warn: warn}
+}
+
+func clientOf(ctx context.Context) uint32 {
+	if b := ipc.BadgeFromContext(ctx); b != nil {
+		return b.ID
+	}
+	return 0
+}
+
+// client returns the downstream proxy after checking that the caller owns
+// fd.
+func (f *forwarder) client(ctx context.Context, fd int32) (*socket.Client, error) {
+	f.mu.Lock()
+	owner, ok := f.owner[fd]
+	f.mu.Unlock()
+	if !ok || owner != clientOf(ctx) {
+		return nil, syscall.EBADF
+	}
+	return f.down.Client(ctx)
+}
+
+func (f *forwarder) own(ctx context.Context, fd int32) {
+	f.mu.Lock()
+	f.owner[fd] = clientOf(ctx)
+	f.mu.Unlock()
+}
+
+// Socket implements socket.Server.
+func (f *forwarder) Socket(ctx context.Context, domain, socktype, protocol int32) (int32, error) {
+	c, err := f.down.Client(ctx)
+	if err != nil {
+		return -1, f.errnoOf(err)
+	}
+	fd, err := c.Socket(ctx, domain, socktype, protocol)
+	if err == nil {
+		f.own(ctx, fd)
+	}
+	return fd, err
+}
+
+// Bind implements socket.Server.
+func (f *forwarder) Bind(ctx context.Context, fd int32, addr socket.Addr) error {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return err
+	}
+	return c.Bind(ctx, fd, addr)
+}
+
+// Listen implements socket.Server.
+func (f *forwarder) Listen(ctx context.Context, fd, backlog int32) error {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return err
+	}
+	return c.Listen(ctx, fd, backlog)
+}
+
+// Accept implements socket.Server.
+func (f *forwarder) Accept(ctx context.Context, fd int32, flags uint32) (int32, socket.Addr, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return -1, socket.Addr{}, err
+	}
+	conn, peer, err := c.Accept(ctx, fd, flags)
+	if err == nil {
+		f.own(ctx, conn)
+	}
+	return conn, peer, err
+}
+
+// Connect implements socket.Server.
+func (f *forwarder) Connect(ctx context.Context, fd int32, addr socket.Addr) error {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return err
+	}
+	return c.Connect(ctx, fd, addr)
+}
+
+// Send implements socket.Server.
+func (f *forwarder) Send(ctx context.Context, fd int32, data []byte, flags uint32) (uint32, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return 0, err
+	}
+	return c.Send(ctx, fd, data, flags)
+}
+
+// Recv implements socket.Server.
+func (f *forwarder) Recv(ctx context.Context, fd int32, size, flags uint32) ([]byte, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return nil, err
+	}
+	return c.Recv(ctx, fd, size, flags)
+}
+
+// SendTo implements socket.Server.
+func (f *forwarder) SendTo(ctx context.Context, fd int32, data []byte, flags uint32, addr socket.Addr) (uint32, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return 0, err
+	}
+	return c.SendTo(ctx, fd, data, flags, addr)
+}
+
+// RecvFrom implements socket.Server.
+func (f *forwarder) RecvFrom(ctx context.Context, fd int32, size, flags uint32) ([]byte, socket.Addr, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return nil, socket.Addr{}, err
+	}
+	return c.RecvFrom(ctx, fd, size, flags)
+}
+
+// SendMsg implements socket.Server.
+func (f *forwarder) SendMsg(ctx context.Context, fd int32, data []byte, control []socket.Cmsg, flags uint32) (uint32, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return 0, err
+	}
+	return c.SendMsg(ctx, fd, data, control, flags)
+}
+
+// RecvMsg implements socket.Server.
+func (f *forwarder) RecvMsg(ctx context.Context, fd int32, size, flags uint32) ([]byte, []socket.Cmsg, uint32, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return c.RecvMsg(ctx, fd, size, flags)
+}
+
+// Shutdown implements socket.Server.
+func (f *forwarder) Shutdown(ctx context.Context, fd, how int32) error {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return err
+	}
+	return c.Shutdown(ctx, fd, how)
+}
+
+// Close implements socket.Server.
+func (f *forwarder) Close(ctx context.Context, fd int32) error {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	delete(f.owner, fd)
+	f.mu.Unlock()
+	return c.Close(ctx, fd)
+}
+
+// Poll implements socket.Server.
+func (f *forwarder) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs int32) ([]uint16, uint32, error) {
+	me := clientOf(ctx)
+	f.mu.Lock()
+	for _, p := range fds {
+		if owner, ok := f.owner[p.Fd]; !ok || owner != me {
+			f.mu.Unlock()
+			return nil, 0, syscall.EBADF
+		}
+	}
+	f.mu.Unlock()
+	c, err := f.down.Client(ctx)
+	if err != nil {
+		return nil, 0, f.errnoOf(err)
+	}
+	return c.Poll(ctx, fds, timeoutMs)
+}
+
+// GetSockOpt implements socket.Server.
+func (f *forwarder) GetSockOpt(ctx context.Context, fd, level, name int32, size uint32) ([]byte, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return nil, err
+	}
+	return c.GetSockOpt(ctx, fd, level, name, size)
+}
+
+// SetSockOpt implements socket.Server.
+func (f *forwarder) SetSockOpt(ctx context.Context, fd, level, name int32, value []byte) error {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return err
+	}
+	return c.SetSockOpt(ctx, fd, level, name, value)
+}
+
+// GetSockName implements socket.Server.
+func (f *forwarder) GetSockName(ctx context.Context, fd int32) (socket.Addr, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return socket.Addr{}, err
+	}
+	return c.GetSockName(ctx, fd)
+}
+
+// GetPeerName implements socket.Server.
+func (f *forwarder) GetPeerName(ctx context.Context, fd int32) (socket.Addr, error) {
+	c, err := f.client(ctx, fd)
+	if err != nil {
+		return socket.Addr{}, err
+	}
+	return c.GetPeerName(ctx, fd)
+}
+
+// GetAddrInfo implements socket.Server.
+func (f *forwarder) GetAddrInfo(ctx context.Context, host string) ([]socket.Addr, error) {
+	c, err := f.down.Client(ctx)
+	if err != nil {
+		return nil, f.errnoOf(err)
+	}
+	return c.GetAddrInfo(ctx, host)
+}
+
+// errnoOf turns a failure to reach the netstack into the errno a client
+// sees, ENETDOWN, and says once on stderr why.
+func (f *forwarder) errnoOf(err error) error {
+	f.warnOnce.Do(func() { f.warn(err) })
+	return syscall.ENETDOWN
+}
