@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"capsim/diag"
 	"capsim/ipc"
@@ -184,7 +185,9 @@ func (l *Loader) find(rel string) (display string, src []byte, err error) {
 			}
 			return path.Join(filepath.ToSlash(r.Dir), rel), b, nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		// A path through a file ("capsim" a program, not a folder) is as
+		// absent as a missing one: the next root may hold it.
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return "", nil, fmt.Errorf("read %s in %s: %s", rel, r.Dir, pathErrText(err))
 		}
 	}

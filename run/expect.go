@@ -11,6 +11,7 @@ import (
 
 	"capsim/kernel"
 	"capsim/scenario"
+	"capsim/verify"
 )
 
 // expectations counts, during the run, the trace and audit records each
@@ -86,7 +87,7 @@ func (x *expectations) checkOne(k *kernel.Kernel, e *scenario.Expect, n int) str
 			return fmt.Sprintf("expected the kernel's peak RSS under %d bytes, saw %d", int64(e.KernelMaxRSS), rss)
 		}
 	case scenario.ExpectProperty:
-		return fmt.Sprintf("property %q: checked by `capsim verify`, which this build does not have yet", e.Property)
+		return verify.ExpectProperty(x.sc, e)
 	}
 	return ""
 }

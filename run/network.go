@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strconv"
@@ -61,6 +62,9 @@ func (sys *system) buildNetwork(ctx context.Context, sc *scenario.Scenario, opts
 	sys.closers = append(sys.closers, func() { n.Close() })
 	sys.flushes = append(sys.flushes, n.Flush)
 	sys.expect.links = n.Contains
+	if opts.Verbose {
+		sys.atEnd = append(sys.atEnd, func() { printLinkStats(opts.Output, n) })
+	}
 	sys.nics = make(map[string]nic)
 	table := hostTable(sc)
 	for _, h := range sc.Hosts {
@@ -186,4 +190,16 @@ func (sys *system) gateways(sc *scenario.Scenario, n *vnet.Network, linkOf map[s
 		}
 	}
 	return nil
+}
+
+// printLinkStats prints what each link carried and dropped (-v).
+func printLinkStats(w io.Writer, n *vnet.Network) {
+	for _, seg := range n.Segments() {
+		st, err := n.Stats(seg)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(w, "link %s: %d frames, %d bytes, %d delivered; dropped: %d lost, %d partitioned, %d queue, %d overflow, %d malformed\n",
+			seg, st.Frames, st.Bytes, st.Delivered, st.Lost, st.Partitioned, st.QueueDrops, st.Overflow, st.Malformed)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"capsim/entities"
 	"capsim/idl"
 	"capsim/kernel"
+	"capsim/kernel/confine"
 	"capsim/policy"
 	"capsim/scenario"
 )
@@ -102,6 +103,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 	}
 	k.Stop()
 	sys.flush()
+	for _, f := range sys.atEnd {
+		f()
+	}
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
@@ -139,6 +143,7 @@ type system struct {
 	closers  []func()
 	certsDir string
 	nics     map[string]nic // netstack task -> its NIC
+	atEnd    []func()       // reports made when the run ends
 	notices  []string       // said once the run starts
 }
 
@@ -181,6 +186,8 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 		return nil, err
 	}
 	sys.cfg = kernel.Config{Classes: loader.Class, Isolate: opts.Isolate, Output: opts.Output}
+	cf := confine.New(confine.Options{Self: opts.Executable})
+	sys.cfg.Confiner, sys.closers = cf, append(sys.closers, func() { cf.Close() })
 	if sc.Policy != "" {
 		p, err := policy.Compile(sc.Path(sc.Policy), policy.Options{Roots: roots, Loader: loader})
 		if err != nil {

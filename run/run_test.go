@@ -9,12 +9,14 @@ import (
 	"testing"
 
 	"capsim/entities/builtin"
+	"capsim/kernel/confine"
 	"capsim/run"
 	"capsim/scenario"
 )
 
 // The test binary serves as the capsim binary for the built-in programs.
 func TestMain(m *testing.M) {
+	confine.MainIfTrampoline()
 	builtin.Registry().MainIfEntity()
 	os.Exit(m.Run())
 }

@@ -1,8 +1,10 @@
 package httpdemo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -16,6 +18,7 @@ import (
 
 	"capsim/entities"
 	"capsim/entities/posix"
+	"capsim/scenario"
 )
 
 // Programs returns the HTTP server and client.
@@ -28,10 +31,12 @@ func Programs() []*entities.Program {
 	}
 }
 
-const serverUsage = `capsim:http-server [--listen ADDR] [--root DIR]
+const serverUsage = `capsim:http-server [--listen ADDR] [--root DIR] [--blob PATH=SIZE]...
   prints one line per request: "METHOD PATH STATUS BYTES"
-  --listen ADDR   address to listen on (default :80)
-  --root DIR      folder of the file backend to serve (default /)`
+  --listen ADDR     address to listen on (default :80)
+  --root DIR        folder of the file backend to serve (default /)
+  --blob PATH=SIZE  also serve SIZE deterministic bytes at PATH (for transfers
+                    without shipping a file: block i is SHA-256(PATH, i))`
 
 const clientUsage = `capsim:http-client --url URL [--sha256 HEX] [--count N] [--timeout D] [--wait D]
   prints "GET URL: STATUS, N bytes, sha256 ok" per request (or "sha256 MISMATCH")
@@ -46,6 +51,8 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 	fl.SetOutput(rt.Stderr())
 	listen := fl.String("listen", ":80", "address to listen on")
 	root := fl.String("root", "/", "folder of the file backend to serve")
+	var blobs blobFlags
+	fl.Var(&blobs, "blob", "serve SIZE deterministic bytes at PATH: PATH=SIZE (repeatable)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -64,7 +71,15 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 		return 1
 	}
 	fmt.Fprintf(rt.Stdout(), "http-server: serving %s on %s\n", *root, ln.Addr())
-	srv := &http.Server{Handler: logRequests(rt.Stdout(), http.FileServerFS(sub)), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServerFS(sub))
+	for path, size := range blobs {
+		data := Blob(path, size)
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			http.ServeContent(w, r, path, time.Time{}, bytes.NewReader(data))
+		})
+	}
+	srv := &http.Server{Handler: logRequests(rt.Stdout(), mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
@@ -74,6 +89,40 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// blobFlags are --blob PATH=SIZE flags.
+type blobFlags map[string]int
+
+func (b *blobFlags) String() string { return fmt.Sprint(len(*b), " blobs") }
+
+func (b *blobFlags) Set(v string) error {
+	path, size, ok := strings.Cut(v, "=")
+	if !ok || !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("--blob %q: want /PATH=SIZE", v)
+	}
+	n, err := scenario.ParseSize(size)
+	if err != nil || n <= 0 || n > 1<<30 {
+		return fmt.Errorf("--blob %q: bad size (up to 1GiB)", v)
+	}
+	if *b == nil {
+		*b = make(blobFlags)
+	}
+	(*b)[path] = int(n)
+	return nil
+}
+
+// Blob returns the deterministic bytes --blob serves at path: block i is
+// SHA-256 of path and i, so any SIZE has a known digest without a file.
+func Blob(path string, size int) []byte {
+	out := make([]byte, 0, size+sha256.Size)
+	var i uint64
+	for len(out) < size {
+		sum := sha256.Sum256(binary.LittleEndian.AppendUint64([]byte(path), i))
+		out = append(out, sum[:]...)
+		i++
+	}
+	return out[:size]
 }
 
 // logRequests prints one line per request.
