@@ -11,11 +11,13 @@ import (
 	"capsim/entities/echo"
 	"capsim/idl"
 	"capsim/ipc"
+	"capsim/kernel/confine"
 )
 
 // The test binary doubles as every entity program of these tests: the
 // kernel re-executes it with argv[0] "capsim:NAME".
 func TestMain(m *testing.M) {
+	confine.MainIfTrampoline()
 	benchMain()
 	r := entities.NewRegistry(testPrograms()...)
 	for _, p := range echo.Programs() {

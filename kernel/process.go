@@ -35,6 +35,9 @@ type process struct {
 	nbadge   uint32
 
 	outputDone chan struct{} // closed when the output pipe is drained
+
+	cancelled   map[uint64]struct{} // calls the kernel cancelled, for late replies
+	cancelOrder []uint64
 }
 
 // spawn starts a process of t under sid and the goroutines that serve it.

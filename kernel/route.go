@@ -240,6 +240,7 @@ func (k *Kernel) cancelByClient(p *process, txn uint64) {
 }
 
 func (k *Kernel) sendCancel(c *call) {
+	c.server.noteCancelled(c.kTxn)
 	k.emit(&Record{Kind: "cancel", Src: CoreTask, Dst: c.server.task.spec.Task, SrcClass: CoreClass, DstClass: c.server.task.spec.Class,
 		Endpoint: c.target.epName, Interface: c.target.ifName, Method: c.target.mName, Txn: c.kTxn})
 	b := ipc.Append(nil, ipc.Header{Kind: ipc.KindCancel, Txn: c.kTxn}, nil, nil)
@@ -251,9 +252,16 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 	srv.mu.Lock()
 	c := srv.pending[f.Txn]
 	srv.mu.Unlock()
+	if c == nil && srv.wasCancelled(f.Txn) {
+		// A late reply to a call the kernel cancelled: dropped, as the
+		// cancel notice told the server it would be.
+		k.emit(&Record{Kind: "cancel", Src: srv.task.spec.Task, SrcClass: srv.task.spec.Class, SrcSID: uint64(srv.sid),
+			Reason: "late reply dropped", Txn: f.Txn, Bytes: len(f.Payload)})
+		return
+	}
 	if c == nil {
-		// A reply to nothing: late (after a deadline or cancel), a replay,
-		// or a forgery. Dropped; the server is not told.
+		// A reply to nothing: a replay or a forgery. Dropped; the server
+		// is not told.
 		k.emit(&Record{Kind: "response", Src: srv.task.spec.Task, SrcClass: srv.task.spec.Class, SrcSID: uint64(srv.sid),
 			Decision: "deny", Reason: "invalid message: reply to no call in flight", Txn: f.Txn, Bytes: len(f.Payload)})
 		return
@@ -400,4 +408,34 @@ func (k *Kernel) transfer(from, to *process, slots []ipc.Slot) []ipc.Slot {
 		out[i] = ipc.Slot{Handle: nh.num, Rights: nh.rights}
 	}
 	return out
+}
+
+// cancelMemory is how many cancelled calls a process remembers, to tell a
+// late reply from a forged one.
+const cancelMemory = 1024
+
+// noteCancelled remembers that the call txn delivered to p was cancelled.
+func (p *process) noteCancelled(txn uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cancelled == nil {
+		p.cancelled = make(map[uint64]struct{})
+	}
+	if len(p.cancelOrder) >= cancelMemory {
+		delete(p.cancelled, p.cancelOrder[0])
+		p.cancelOrder = p.cancelOrder[1:]
+	}
+	p.cancelled[txn] = struct{}{}
+	p.cancelOrder = append(p.cancelOrder, txn)
+}
+
+// wasCancelled reports (once) whether txn is a call the kernel cancelled.
+func (p *process) wasCancelled(txn uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.cancelled[txn]; ok {
+		delete(p.cancelled, txn)
+		return true
+	}
+	return false
 }

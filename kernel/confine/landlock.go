@@ -98,6 +98,10 @@ func ruleset(p *plan) (int, error) {
 			}
 		}
 	}
+	if err := addFD(fd, p.ProgramFD, rightsExec&fs); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("program: %w", err)
+	}
 	if err := addGranted(fd, p.Granted, fs); err != nil {
 		unix.Close(fd)
 		return -1, err

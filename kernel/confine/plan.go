@@ -24,9 +24,12 @@ type plan struct {
 	// Probe asks the trampoline to report what the machine allows instead
 	// of executing a program.
 	Probe bool `json:"probe,omitempty"`
-	// Path and Argv are the program to execute.
-	Path string   `json:"path,omitempty"`
-	Argv []string `json:"argv,omitempty"`
+	// Path and Argv are the program to execute; ProgramFD is it open (the
+	// kernel opened it, so no directory on its path needs to be
+	// searchable by the entity). The trampoline executes the descriptor.
+	Path      string   `json:"path,omitempty"`
+	Argv      []string `json:"argv,omitempty"`
+	ProgramFD int      `json:"program_fd"`
 	// Granted counts the descriptors the kernel grants from 4; Cgroups the
 	// cgroup.procs descriptors that follow them, which the trampoline
 	// writes itself into and closes.
@@ -41,7 +44,8 @@ type plan struct {
 	GID   int  `json:"gid"`
 	Caps  bool `json:"caps,omitempty"`
 	// Landlock is the Landlock ABI to use (0: none). Exec lists the files
-	// to read and execute (the program, its loader), Libs the directories
+	// to read and execute besides the program (its loader or script
+	// interpreter), Libs the directories
 	// of its libraries, ReadFiles further files to read (the loader cache).
 	Landlock  int      `json:"landlock,omitempty"`
 	Exec      []string `json:"exec,omitempty"`
@@ -95,6 +99,8 @@ func (p *plan) check() error {
 		return fmt.Errorf("landlock ABI %d out of range", p.Landlock)
 	case p.Probe:
 		return nil
+	case p.ProgramFD < firstGranted+p.Granted+p.Cgroups || p.ProgramFD > 4096:
+		return fmt.Errorf("program descriptor %d out of range", p.ProgramFD)
 	case !filepath.IsAbs(p.Path):
 		return fmt.Errorf("program path %q is not absolute", p.Path)
 	case len(p.Argv) == 0:
