@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
+	"capsim/certs"
 	"capsim/diag"
 	"capsim/entities"
 	"capsim/idl"
@@ -207,6 +209,9 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 	if err := sys.buildNetwork(ctx, sc, opts); err != nil {
 		return nil, err
 	}
+	if err := sys.makeCerts(sc); err != nil {
+		return nil, err
+	}
 	ps := &programs{registry: opts.Registry, self: opts.Executable}
 	if err := sys.entitySpecs(ctx, sc, ps); err != nil {
 		return nil, err
@@ -365,4 +370,39 @@ func (sys *system) mountArgs(sc *scenario.Scenario, e *scenario.Entity, files []
 		flags = append(flags, "--mount", v)
 	}
 	return files, append(flags, args...), nil
+}
+
+// makeCerts generates the scenario's CA and key pairs in a temporary folder
+// that lives as long as the run; $CERTS/NAME names its files.
+func (sys *system) makeCerts(sc *scenario.Scenario) error {
+	if len(sc.Certs) == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "capsim-certs-")
+	if err != nil {
+		return fmt.Errorf("certs: %w", err)
+	}
+	sys.closers = append(sys.closers, func() { os.RemoveAll(dir) })
+	hosts := make(map[string][]netip.Addr)
+	for _, h := range sc.Hosts {
+		for _, a := range h.Addresses {
+			hosts[h.Name] = append(hosts[h.Name], a.Addr())
+		}
+	}
+	var specs []certs.Spec
+	for _, c := range sc.Certs {
+		spec := certs.Spec{Name: c.Name, Hosts: c.Hosts, Issuer: c.Issuer, Revoked: c.Revoked}
+		if c.Has("not_after") {
+			spec.NotAfter = c.NotAfter.String()
+		}
+		if c.Has("not_before") {
+			spec.NotBefore = c.NotBefore.String()
+		}
+		specs = append(specs, spec)
+	}
+	if _, err := certs.Generate(dir, specs, hosts, time.Now()); err != nil {
+		return fmt.Errorf("%s: certs: %w", sc.KeyPos("certs"), err)
+	}
+	sys.certsDir = dir
+	return nil
 }

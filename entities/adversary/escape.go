@@ -84,18 +84,26 @@ func pidAttacks(who string, pid int) []attack {
 	return as
 }
 
-// extraFDs looks for any open descriptor from 4 to 64: an entity granted
-// nothing holds only 0-3.
+// extraFDs looks for a descriptor from 4 to 64 that the entity inherited:
+// one granted nothing holds only 0-3. Descriptors the program opened
+// itself (the Go runtime's poller) are close-on-exec, so they cannot have
+// come through exec; an inherited one cannot be close-on-exec.
 func extraFDs() Result {
+	own := 0
 	for fd := 4; fd <= 64; fd++ {
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err == nil {
-			return Result{Outcome: Succeeded, Error: fmt.Sprintf("descriptor %d is open", fd)}
-		} else if !errors.Is(err, unix.EBADF) {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		switch {
+		case errors.Is(err, unix.EBADF):
+		case err != nil:
 			return fromErr(err)
+		case flags&unix.FD_CLOEXEC != 0:
+			own++
+		default:
+			what, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+			return Result{Outcome: Succeeded, Error: fmt.Sprintf("descriptor %d was inherited (%s)", fd, what)}
 		}
 	}
-	return Result{Outcome: Denied, Errno: "EBADF", Error: "descriptors 4-64: bad file descriptor"}
+	return Result{Outcome: Denied, Errno: "EBADF", Error: fmt.Sprintf("descriptors 4-64: none inherited (%d of the program's own)", own)}
 }
 
 func createFile(dir string) Result {

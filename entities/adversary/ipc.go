@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"capsim/entities"
@@ -20,11 +21,12 @@ const (
 
 // Echo methods (idl/demo/Echo.idl).
 const (
-	mPing    = 0
-	mEcho    = 2
-	echoMax  = 65536
-	floodN   = 256
-	bulkSize = 60000
+	mPing     = 0
+	mEcho     = 2
+	echoMax   = 65536
+	floodN    = 256
+	floodSize = 1024
+	bulkSize  = 60000
 )
 
 // victim is the channel under attack, found on first use.
@@ -135,13 +137,27 @@ func truncatedSlots(ctx context.Context, v *victim, h ipc.Handle, riid uint16) R
 	return fromCall(v.rt.CallRaw(ctx, b))
 }
 
+// oversizedFrame sends frames past the message limit, from 64 KiB (a
+// scenario's small limit) to the default 4 MiB: each must be refused, by
+// the kernel ("limit: message") or by the socket itself.
 func oversizedFrame(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
-	m, err := v.rt.CallRaw(ctx, callFrame(v, h, riid, mEcho, nil, make([]byte, ipc.DefaultMaxMessage+64)))
-	if err != nil && ipc.StatusOf(err) == ipc.OK {
-		// The socket itself refused a frame that large.
-		return Result{Outcome: Denied, Error: "send: " + err.Error()}
+	var seen []string
+	r := Result{Outcome: Denied}
+	for _, n := range []int{64<<10 + 64, 1<<20 + 64, ipc.DefaultMaxMessage + 64} {
+		m, err := v.rt.CallRaw(ctx, callFrame(v, h, riid, mEcho, nil, make([]byte, n)))
+		if err != nil && ipc.StatusOf(err) == ipc.OK {
+			seen = append(seen, fmt.Sprintf("%d bytes: the socket refused (%v)", n, err))
+			continue
+		}
+		one := fromCall(m, err)
+		if one.Outcome != Denied {
+			return one
+		}
+		r.Errno = one.Errno
+		seen = append(seen, fmt.Sprintf("%d bytes: %s", n, one.Error))
 	}
-	return fromCall(m, err)
+	r.Error = strings.Join(seen, "; ")
+	return r
 }
 
 func garbageFrame(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
@@ -267,8 +283,8 @@ func unsolicitedReply(ctx context.Context, v *victim, h ipc.Handle, riid uint16)
 // flood sends many bulk calls at once: past the in-flight limit the kernel
 // must answer "limit: inflight".
 func flood(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
-	payload := binary.LittleEndian.AppendUint32(nil, bulkSize)
-	payload = append(payload, make([]byte, bulkSize)...)
+	payload := binary.LittleEndian.AppendUint32(nil, floodSize)
+	payload = append(payload, make([]byte, floodSize)...)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	counts := map[ipc.Status]int{}

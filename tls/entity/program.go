@@ -1,0 +1,48 @@
+package entity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"capsim/api/capsim/socket"
+	"capsim/entities"
+	"capsim/entities/posix"
+	"capsim/tls"
+)
+
+// Program is capsim:tls.
+func Program() *entities.Program {
+	return &entities.Program{Name: "tls", Class: "kl.TlsEntity",
+		Summary: "the TLS terminator: socket calls in, TLS on the wire through VFS_NETWORK_BACKEND",
+		Usage:   tls.Usage, Run: run}
+}
+
+func run(ctx context.Context, rt *entities.Runtime, args []string) int {
+	cfg, err := tls.ParseFlags(args)
+	if err != nil {
+		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(rt.Stderr(), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	down, err := posix.NewNet(rt).Client(ctx)
+	if err != nil {
+		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
+		return 1
+	}
+	hooks, err := pluginHooks(ctx, rt, cfg.Plugins)
+	if err != nil {
+		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
+		return 1
+	}
+	term := tls.NewTerminator(cfg, down, hooks)
+	if err := rt.Handle(socket.InterfaceName, socket.NewDispatcher(term)); err != nil {
+		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
+		return 2
+	}
+	if err := rt.Serve(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return 1
+	}
+	return 0
+}
