@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"capsim/entities"
 	"capsim/entities/builtin"
 	"capsim/kernel/confine"
 	"capsim/run"
@@ -37,6 +38,16 @@ func TestShippedScenarios(t *testing.T) {
 			}
 		})
 	}
+}
+
+func registry() *entities.Registry { return builtin.Registry() }
+
+func runDir(ctx context.Context, dir string, opts run.Options) (*run.Report, error) {
+	sc, err := scenario.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return run.Run(ctx, sc, opts)
 }
 
 func runScenario(t *testing.T, dir string, opts run.Options) (*run.Report, string) {

@@ -9,11 +9,10 @@ import (
 // BenchmarkCoreHandshake: one full client+server handshake with
 // verification (ECDSA P-256, TLS 1.3) over loopback TCP, no IPC.
 func BenchmarkCoreHandshake(b *testing.B) {
-	t := &testing.T{}
-	f := newFixture(t)
+	f := newFixture(b)
 	scfg, ccfg := f.serverConfig("cloud", true), f.config("--ca", "ca.pem", "--crl", "crl.pem")
 	for b.Loop() {
-		c, s := tcpPair(t)
+		c, s := tcpPair(b)
 		done := make(chan error, 1)
 		go func() {
 			sess, err := scfg.Server(context.Background(), s, SessionOptions{})
@@ -38,9 +37,8 @@ func BenchmarkCoreHandshake(b *testing.B) {
 // BenchmarkCoreBulk: bulk plaintext through one session (encrypt, TCP
 // loopback, decrypt through the read-ahead pump).
 func BenchmarkCoreBulk(b *testing.B) {
-	t := &testing.T{}
-	f := newFixture(t)
-	srv, cli, serr, cerr := handshakePair(t, f.serverConfig("cloud", false), f.config("--ca", "ca.pem"), SessionOptions{}, SessionOptions{ServerName: "cloud"})
+	f := newFixture(b)
+	srv, cli, serr, cerr := handshakePair(b, f.serverConfig("cloud", false), f.config("--ca", "ca.pem"), SessionOptions{}, SessionOptions{ServerName: "cloud"})
 	if serr != nil || cerr != nil {
 		b.Fatal(serr, cerr)
 	}

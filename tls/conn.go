@@ -7,31 +7,35 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"syscall"
 )
 
-// maxBuffered bounds the decrypted bytes a session reads ahead of its
-// reader; a reader that stops reading stops the pump, and TCP's window
-// then stops the peer.
-const maxBuffered = 256 << 10
+// readSize is the most plaintext one fill reads (a TLS record holds at most
+// 16 KiB).
+const readSize = 32 << 10
 
-// Session is one established TLS connection. A pump goroutine decrypts
-// ahead into a bounded buffer so that readiness (Readable) is known
-// without a read, as poll needs.
+// Session is one established TLS connection. Reads decrypt into a small
+// buffer. A Recv that cannot be cancelled (Read) decrypts in its own
+// goroutine; a cancellable Recv, a poller (Readable, Changed) or a
+// non-blocking Recv that finds nothing starts one background read and
+// waits for it, so readiness is known without a read by the client, a
+// cancelled Recv returns at once, and no decrypted byte is lost.
 type Session struct {
-	conn   *gotls.Conn
-	state  gotls.ConnectionState
-	id     []byte
-	peer   string
-	log    *slog.Logger
-	wmu    sync.Mutex // serialises writes and CloseWrite
-	mu     sync.Mutex
-	buf    []byte
-	rerr   error // sticky: io.EOF after close_notify
-	closed bool
-	notify chan struct{} // closed and replaced on every change of buf or rerr
-	done   chan struct{} // closed when the pump has ended
+	conn    *gotls.Conn
+	state   gotls.ConnectionState
+	id      []byte
+	peer    string
+	log     *slog.Logger
+	wmu     sync.Mutex // serialises writes and CloseWrite
+	mu      sync.Mutex
+	buf     []byte
+	rerr    error // sticky: io.EOF after close_notify
+	reading bool  // a fill is in flight (owns rtmp)
+	closed  bool
+	rtmp    []byte
+	notify  chan struct{} // closed and replaced on every change of buf or rerr
 }
 
 func newSession(conn *gotls.Conn, peer string, log *slog.Logger) *Session {
@@ -40,55 +44,38 @@ func newSession(conn *gotls.Conn, peer string, log *slog.Logger) *Session {
 		state:  conn.ConnectionState(),
 		peer:   peer,
 		log:    log,
+		rtmp:   make([]byte, readSize),
 		notify: make(chan struct{}),
-		done:   make(chan struct{}),
 	}
 	s.id = sessionID(&s.state)
-	go s.pump()
 	return s
 }
 
-// pump decrypts records into buf until an error or close_notify.
-func (s *Session) pump() {
-	defer close(s.done)
-	tmp := make([]byte, 32<<10)
-	for {
-		if !s.waitSpace() {
-			return
-		}
-		n, err := s.conn.Read(tmp)
-		s.mu.Lock()
-		s.buf = append(s.buf, tmp[:n]...)
-		if err != nil {
-			s.rerr = err
-		}
-		s.changedLocked()
-		s.mu.Unlock()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				s.log.Debug("tls read ended", "err", err)
-			}
-			return
+// fill decrypts what the next read gives into buf. The caller has set
+// reading under mu.
+func (s *Session) fill() {
+	n, err := s.conn.Read(s.rtmp)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = append(s.buf, s.rtmp[:n]...)
+	if err != nil {
+		s.rerr = err
+		if !errors.Is(err, io.EOF) {
+			s.log.Debug("tls read ended", "err", err)
 		}
 	}
+	s.reading = false
+	s.changedLocked()
 }
 
-// waitSpace blocks while the buffer is full; false when the session ended.
-func (s *Session) waitSpace() bool {
-	for {
-		s.mu.Lock()
-		if s.rerr != nil || s.closed {
-			s.mu.Unlock()
-			return false
-		}
-		if len(s.buf) < maxBuffered {
-			s.mu.Unlock()
-			return true
-		}
-		ch := s.notify
-		s.mu.Unlock()
-		<-ch
+// backgroundLocked starts a background fill when nothing is buffered and
+// none is in flight, so that a poller learns of the next data.
+func (s *Session) backgroundLocked() {
+	if s.reading || len(s.buf) > 0 || s.rerr != nil || s.closed {
+		return
 	}
+	s.reading = true
+	go s.fill()
 }
 
 func (s *Session) changedLocked() {
@@ -101,6 +88,7 @@ func (s *Session) changedLocked() {
 func (s *Session) Changed() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.backgroundLocked()
 	return s.notify
 }
 
@@ -109,7 +97,15 @@ func (s *Session) Changed() <-chan struct{} {
 func (s *Session) Readable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.backgroundLocked()
 	return len(s.buf) > 0 || s.rerr != nil
+}
+
+// Ended reports whether the stream ended and everything was read.
+func (s *Session) Ended() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rerr != nil && len(s.buf) == 0
 }
 
 // Buffered returns the number of decrypted bytes waiting to be read.
@@ -122,23 +118,37 @@ func (s *Session) Buffered() int {
 // Recv copies decrypted data into p. It blocks until data is there, the
 // stream ends or ctx is done, unless dontWait (then syscall.EAGAIN). At
 // the end of the stream it returns 0, io.EOF (after the peer's
-// close_notify) or the read error. peek leaves the data buffered.
+// close_notify) or the read error. peek leaves the data buffered. Data
+// decrypted for a Recv whose ctx ended meanwhile stays buffered.
 func (s *Session) Recv(ctx context.Context, p []byte, peek, dontWait bool) (int, error) {
-	for {
-		s.mu.Lock()
-		if len(s.buf) > 0 || s.rerr != nil {
-			break
-		}
-		ch := s.notify
-		s.mu.Unlock()
-		if dontWait {
+	s.mu.Lock()
+	for len(s.buf) == 0 && s.rerr == nil {
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return 0, net.ErrClosed
+		case dontWait:
+			s.backgroundLocked()
+			s.mu.Unlock()
 			return 0, syscall.EAGAIN
+		case !s.reading && ctx.Done() == nil:
+			// Nothing can cancel this call: decrypt here, no hand-off.
+			s.reading = true
+			s.mu.Unlock()
+			s.fill()
+		default:
+			s.backgroundLocked()
+			ch := s.notify
+			s.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
 		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return 0, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return 0, err
 		}
+		s.mu.Lock()
 	}
 	defer s.mu.Unlock()
 	if len(s.buf) == 0 {
@@ -148,9 +158,8 @@ func (s *Session) Recv(ctx context.Context, p []byte, peek, dontWait bool) (int,
 	if !peek {
 		s.buf = s.buf[n:]
 		if len(s.buf) == 0 {
-			s.buf = nil
+			s.buf = s.buf[:0:0]
 		}
-		s.changedLocked() // room for the pump
 	}
 	return n, nil
 }
@@ -178,7 +187,7 @@ func (s *Session) CloseWrite() error {
 }
 
 // Close ends the session: close_notify if not yet sent, then the
-// underlying connection is closed and the pump ends.
+// underlying connection is closed; a read in flight ends.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -186,10 +195,6 @@ func (s *Session) Close() error {
 	s.mu.Unlock()
 	return s.conn.Close()
 }
-
-// Done is closed when the pump has stopped reading (end of stream, error
-// or Close).
-func (s *Session) Done() <-chan struct{} { return s.done }
 
 // ID is the session id: SessionIDSize bytes, equal on both ends.
 func (s *Session) ID() []byte { return s.id }

@@ -37,8 +37,14 @@
 // with extended master secret), else SHA-256 of the tls-unique channel
 // binding: both ends compute the same id, and it is stable for the session.
 //
-// A Session decrypts ahead in a pump goroutine into a bounded buffer, so
-// readiness for poll (Readable, Changed) is known without a read.
-// CloseWrite sends close_notify (shutdown); Close ends the session.
-// docs/TLS.md is the user documentation.
+// A Session decrypts into a small buffer; a poller (Readable, Changed)
+// starts a background read, so readiness for poll is known without a read
+// by the client. CloseWrite sends close_notify (shutdown); Close ends the
+// session.
+//
+// Terminator implements the generated capsim.Socket server on top of a
+// downstream *socket.Client (per-client descriptor tables keyed by the
+// badge ID), using a downConn (a net.Conn over one downstream descriptor)
+// under each session, and calls the plug-in Hooks (capsim.TlsPlugin) when
+// configured. docs/TLS.md is the user documentation.
 package tls

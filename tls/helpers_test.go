@@ -14,11 +14,11 @@ import (
 
 // fixture is a generated certificate set and helpers around it.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	set *certs.Set
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	specs := []certs.Spec{
 		{Name: "cloud", Hosts: []string{"cloud"}},
@@ -72,8 +72,8 @@ func (f *fixture) serverConfig(name string, staple bool) *Config {
 	return f.config(args...)
 }
 
-// pipe returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (client, server net.Conn) {
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t testing.TB) (client, server net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -98,7 +98,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 }
 
 // handshakePair runs a server and a client handshake against each other.
-func handshakePair(t *testing.T, scfg, ccfg *Config, so, co SessionOptions) (srv, cli *Session, serr, cerr error) {
+func handshakePair(t testing.TB, scfg, ccfg *Config, so, co SessionOptions) (srv, cli *Session, serr, cerr error) {
 	t.Helper()
 	c, s := tcpPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

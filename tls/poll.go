@@ -61,20 +61,11 @@ func (p *pollSet) scanSessions(fds []socket.PollFd) []<-chan struct{} {
 		}
 		i := p.sessIdx[k]
 		p.revents[i] = ev & fds[i].Events
-		if shut && sess.Buffered() == 0 && isDone(sess) {
+		if shut && sess.Ended() {
 			p.revents[i] |= pollHup
 		}
 	}
 	return chans
-}
-
-func isDone(s *Session) bool {
-	select {
-	case <-s.Done():
-		return true
-	default:
-		return false
-	}
 }
 
 func (p *pollSet) ready() uint32 {

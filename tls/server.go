@@ -181,13 +181,21 @@ func (t *Terminator) Connect(ctx context.Context, fd int32, addr socket.Addr) er
 	}
 	if t.hooks != nil {
 		if err := t.hooks.BeforeConnect(ctx, clientID(ctx), fd, name, ap); err != nil {
+			s.unconnect()
 			return hookErrno(err)
 		}
 	}
 	if err := t.down.Connect(ctx, down, addr); err != nil {
+		s.unconnect() // the options may change and connect may be retried
 		return errnoOf(err)
 	}
 	return t.clientHandshake(ctx, s, fd, down, name, ap, opts)
+}
+
+func (s *tsock) unconnect() {
+	s.mu.Lock()
+	s.opts.Connected = false
+	s.mu.Unlock()
 }
 
 func (t *Terminator) resolvedName(ctx context.Context, a netip.Addr) string {
@@ -312,6 +320,30 @@ func (t *Terminator) Close(ctx context.Context, fd int32) error {
 		return errnoOf(t.down.Close(ctx, down))
 	}
 	return nil
+}
+
+// Forget closes every socket of a client and drops its table, for the
+// entity runtime to call when it learns that the client has gone.
+func (t *Terminator) Forget(ctx context.Context, clientID uint32) {
+	t.mu.Lock()
+	c := t.clients[clientID]
+	delete(t.clients, clientID)
+	t.mu.Unlock()
+	if c == nil {
+		return
+	}
+	for _, s := range c.socks {
+		s.mu.Lock()
+		sess, down := s.sess, s.down
+		s.down = -1
+		s.mu.Unlock()
+		switch {
+		case sess != nil:
+			sess.Close()
+		case down >= 0:
+			t.down.Close(ctx, down)
+		}
+	}
 }
 
 // SetSockOpt implements socket.Server: LevelTLS here, the rest downstream.

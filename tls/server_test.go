@@ -197,8 +197,12 @@ func TestTerminatorPair(t *testing.T) {
 	if _, err := srvApp.Recv(ctx, a.fd, 10, msgDontWait); !errors.Is(err, syscall.EAGAIN) {
 		t.Errorf("recv MSG_DONTWAIT on idle: %v, want EAGAIN", err)
 	}
-	if _, err := cliApp.Send(ctx, cfd, []byte("GET / HTTP/1.0\r\n\r\n"), 0); err != nil {
-		t.Fatal(err)
+	// A poll mixing the listening socket (polled downstream) and the
+	// session waits for the session's data.
+	go cliApp.Send(ctx, cfd, []byte("GET / HTTP/1.0\r\n\r\n"), 0)
+	rev, n, err := srvApp.Poll(ctx, []socket.PollFd{{Fd: lfd, Events: pollIn}, {Fd: a.fd, Events: pollIn}}, -1)
+	if err != nil || n != 1 || rev[0] != 0 || rev[1] != pollIn {
+		t.Fatalf("mixed poll = %v, %d, %v; want the session readable", rev, n, err)
 	}
 	if err := cliApp.Shutdown(ctx, cfd, shutWr); err != nil { // close_notify
 		t.Fatal(err)
@@ -300,6 +304,13 @@ func TestTerminatorClientsApart(t *testing.T) {
 	rev, n, err := a.Poll(ctx, []socket.PollFd{{Fd: 42, Events: pollIn}}, 0)
 	if err != nil || n != 1 || rev[0] != pollNval {
 		t.Errorf("poll of a bad descriptor: %v %d %v", rev, n, err)
+	}
+	term.Forget(ctx, 1)
+	if err := a.Close(ctx, fa); !errors.Is(err, syscall.EBADF) {
+		t.Errorf("close after Forget: %v, want EBADF", err)
+	}
+	if err := b.Close(ctx, fb); err != nil {
+		t.Errorf("other client's socket after Forget: %v", err)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 func Registry() *entities.Registry {
 	r := entities.NewRegistry()
 	r.Register(adversary.Program())
-	for _, ps := range [][]*entities.Program{echo.Programs(), httpdemo.Programs(), {vfsentity.Program(), netstackentity.Program(), ping.Program(), tlsentity.Program()}} {
+	for _, ps := range [][]*entities.Program{echo.Programs(), httpdemo.Programs(), {vfsentity.Program(), netstackentity.Program(), ping.Program(), tlsentity.Program(), tlsentity.PinProgram()}} {
 		for _, p := range ps {
 			r.Register(p)
 		}

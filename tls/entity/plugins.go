@@ -4,14 +4,24 @@ import (
 	"context"
 	"fmt"
 
+	"capsim/api/capsim/tlsplugin"
 	"capsim/entities"
 	"capsim/tls"
 )
 
-// pluginHooks connects to the configured plug-in entities; nil without any.
+// pluginHooks connects to the configured plug-in entities (--plugin ID,
+// channel ids, called in order); nil without any.
 func pluginHooks(ctx context.Context, rt *entities.Runtime, ids []string) (tls.Hooks, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return nil, fmt.Errorf("--plugin %v: plug-in entities are not wired yet", ids)
+	var clients []*tlsplugin.Client
+	for _, id := range ids {
+		h, riid, err := rt.Lookup(ctx, id, tlsplugin.InterfaceName)
+		if err != nil {
+			return nil, fmt.Errorf("--plugin %s: %w", id, err)
+		}
+		clients = append(clients, &tlsplugin.Client{Caller: rt, Handle: h, Endpoint: riid})
+	}
+	return tls.NewPluginHooks(clients), nil
 }
