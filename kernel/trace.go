@@ -111,6 +111,13 @@ type Tracer struct {
 // NewTracer returns a tracer writing to sinks.
 func NewTracer(sinks ...Sink) *Tracer { return &Tracer{sinks: sinks} }
 
+// AddSink adds a sink; records emitted from then on reach it.
+func (t *Tracer) AddSink(s Sink) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sinks = append(t.sinks, s)
+}
+
 // Emit stamps r with its sequence number (and the time, if unset) and hands
 // it to every sink.
 func (t *Tracer) Emit(r *Record) {

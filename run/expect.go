@@ -20,6 +20,9 @@ type expectations struct {
 	sc     *scenario.Scenario
 	mu     sync.Mutex
 	counts []int // per expectation, trace or audit matches
+	// bugs are failures found during the run (a granted event the proof
+	// says never happens).
+	bugs []string
 	// links answers link expectations; nil without a virtual network.
 	links func(link string, needle []byte) (bool, error)
 }
@@ -46,11 +49,20 @@ func (x *expectations) count(r *kernel.Record, kind scenario.ExpectKind) {
 	}
 }
 
+// fail records a failure found during the run.
+func (x *expectations) fail(msg string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(x.bugs) < 20 {
+		x.bugs = append(x.bugs, msg)
+	}
+}
+
 // check returns a line for every failed expectation.
 func (x *expectations) check(k *kernel.Kernel) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var fails []string
+	fails := append([]string(nil), x.bugs...)
 	for i := range x.sc.Expects {
 		e := &x.sc.Expects[i]
 		if msg := x.checkOne(k, e, x.counts[i]); msg != "" {

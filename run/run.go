@@ -20,6 +20,7 @@ import (
 	"capsim/kernel/confine"
 	"capsim/policy"
 	"capsim/scenario"
+	"capsim/verify"
 )
 
 // Options are the command line's choices for one run.
@@ -204,6 +205,9 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 		fmt.Fprintln(opts.Stderr, "capsim: no policy: running under the allow-list derived from the scenario's connections")
 	}
 	if err := sys.traceSinks(sc, opts); err != nil {
+		return nil, err
+	}
+	if err := sys.checkAgainstProof(sc, opts); err != nil {
 		return nil, err
 	}
 	if err := sys.buildNetwork(ctx, sc, opts); err != nil {
@@ -404,5 +408,33 @@ func (sys *system) makeCerts(sc *scenario.Scenario) error {
 		return fmt.Errorf("%s: certs: %w", sc.KeyPos("certs"), err)
 	}
 	sys.certsDir = dir
+	return nil
+}
+
+// checkAgainstProof checks every granted event of the run against the
+// permission graph that capsim verify computes from the same policy: a
+// granted event on an edge the graph calls never is a capsim bug, and the
+// run fails loudly.
+func (sys *system) checkAgainstProof(sc *scenario.Scenario, opts *Options) error {
+	g, err := verify.Prepare(sc)
+	if err != nil {
+		return err
+	}
+	check := kernel.SinkFunc(func(r *kernel.Record) {
+		if r.Decision != "grant" {
+			return
+		}
+		switch r.Kind {
+		case "execute", "request", "response", "error":
+		default:
+			return
+		}
+		if err := g.Check(verify.EventRef{Kind: r.Kind, Src: r.Src, Dst: r.Dst, Endpoint: r.Endpoint, Method: r.Method}); err != nil {
+			msg := fmt.Sprintf("capsim bug: trace record %d was granted, but capsim verify proves it never is: %v", r.Seq, err)
+			fmt.Fprintln(opts.Stderr, "capsim: "+msg)
+			sys.expect.fail(msg)
+		}
+	})
+	sys.cfg.Tracer.AddSink(check)
 	return nil
 }

@@ -8,8 +8,8 @@
 // entities calls first in main or TestMain) then, on one locked OS thread:
 // joins its cgroups, mounts a /proc of its own PID namespace, drops every
 // capability and switches to an unprivileged id, sets no_new_privs and
-// dumpable 0, applies a Landlock ruleset (the program's executable and, for
-// a dynamic one, its loader and libraries; the directories and files the
+// dumpable 0 (which the exec resets for the program), applies a Landlock
+// ruleset (the program's executable and, for a dynamic one, its loader and libraries; the directories and files the
 // kernel handed over; /proc read-only; no TCP bind or connect; the signal
 // and abstract-socket scopes) and a seccomp filter (no ptrace, mount,
 // setns, unshare, bpf, keyctl, ...), marks every descriptor above the

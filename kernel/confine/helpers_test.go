@@ -55,7 +55,10 @@ func startSystem(t testing.TB, mode kernel.IsolateMode, c *confine.Confiner, spe
 	t.Helper()
 	s := &system{}
 	l := idl.NewLoader([]idl.Root{idl.BuiltinRoot()}, idl.Options{})
-	cfg := kernel.Config{Entities: specs, Classes: l.Class, Output: &s.out, Isolate: mode, Confiner: c}
+	cfg := kernel.Config{Entities: specs, Classes: l.Class, Output: &s.out, Isolate: mode}
+	if c != nil {
+		cfg.Confiner = c
+	}
 	k, err := kernel.New(cfg)
 	if err != nil {
 		t.Fatal(err)

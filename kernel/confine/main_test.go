@@ -16,12 +16,16 @@ import (
 // tests.
 func TestMain(m *testing.M) {
 	confine.MainIfTrampoline()
+	registry().MainIfEntity()
+	os.Exit(m.Run())
+}
+
+func registry() *entities.Registry {
 	r := entities.NewRegistry(adversary.Program(), sleeper(), exiter(), hog())
 	for _, p := range echo.Programs() {
 		r.Register(p)
 	}
-	r.MainIfEntity()
-	os.Exit(m.Run())
+	return r
 }
 
 // sleeper serves nothing until the kernel stops it: a sibling to attack.
