@@ -204,3 +204,29 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLookup(t *testing.T) {
+	c, err := okLoader().Class("test.Server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, m, err := c.Lookup(3, 2)
+	if err != nil || ep.Name != "outer.inner.b" || m.Name != "Get" {
+		t.Errorf("Lookup(3, 2) = %v, %v, %v", ep, m, err)
+	}
+	if _, _, err := c.Lookup(4, 0); err == nil || err.Error() != "class test.Server has no endpoint 4 (it has 4)" {
+		t.Errorf("Lookup(4, 0): %v", err)
+	}
+	if _, _, err := c.Lookup(0, 6); err == nil || err.Error() != "interface test.Full of endpoint full has no method 6 (it has 6)" {
+		t.Errorf("Lookup(0, 6): %v", err)
+	}
+	if c.Endpoint("outer.a").ID != 2 || c.Endpoint("nope") != nil {
+		t.Error("Endpoint by name")
+	}
+	if c.Security.Method("Notify").ID != 3 || c.Security.Method("nope") != nil {
+		t.Error("Method by name")
+	}
+	if got := MethodString(c.Security.Method("Get")); got != "Get(in test.Full.Id id, out test.Full.Record rec, out Handle h, error UInt32 code, error string<64> why)" {
+		t.Errorf("MethodString = %q", got)
+	}
+}

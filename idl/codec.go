@@ -55,7 +55,20 @@ func (p *errPath) err() error {
 // bytes are an error. It never panics and allocates no more than the bytes
 // present justify.
 func Decode(t *Type, b []byte, nslots int) (any, error) {
-	c := &decoder{d: wire.NewSlotDecoder(b, nslots)}
+	return decode(wire.NewSlotDecoder(b, nslots), t)
+}
+
+// DecodeView is Decode whose bytes values alias b instead of copying it:
+// for a caller that is done with the value before b changes, as the
+// kernel's validation is.
+func DecodeView(t *Type, b []byte, nslots int) (any, error) {
+	d := wire.NewSlotDecoder(b, nslots)
+	d.AliasBlobs()
+	return decode(d, t)
+}
+
+func decode(d *wire.Decoder, t *Type) (any, error) {
+	c := &decoder{d: d}
 	v := c.value(t)
 	if err := c.err(); err != nil {
 		return nil, err
@@ -85,8 +98,8 @@ func (c *decoder) check() bool {
 }
 
 func (c *decoder) minSize(t *Type) int {
-	if n, ok := fixedSize[t.Kind]; ok {
-		return n
+	if int(t.Kind) < len(fixedSize) && fixedSize[t.Kind] > 0 {
+		return fixedSize[t.Kind]
 	}
 	if c.sz == nil {
 		c.sz = newSizer()

@@ -5,8 +5,8 @@ import "math"
 // Encoded sizes of types. Arithmetic saturates at math.MaxInt so that
 // absurd bounds compare as "too large" instead of wrapping.
 
-// fixedSize is the encoded size of the fixed-width kinds.
-var fixedSize = map[Kind]int{
+// fixedSize is the encoded size of the fixed-width kinds (0 for the others).
+var fixedSize = [...]int{
 	UInt8: 1, UInt16: 2, UInt32: 4, UInt64: 8,
 	SInt8: 1, SInt16: 2, SInt32: 4, SInt64: 8,
 	Bool: 1, Handle: 4,
@@ -70,7 +70,7 @@ func (s *sizer) maxSize(t *Type) int {
 		}
 		n = satAdd(lenSize, n)
 	default:
-		n = fixedSize[t.Kind]
+		n = kindSize(t.Kind)
 	}
 	s.max[t] = n
 	return n
@@ -100,8 +100,16 @@ func (s *sizer) minSize(t *Type) int {
 		}
 		n = satAdd(lenSize, n)
 	default:
-		n = fixedSize[t.Kind]
+		n = kindSize(t.Kind)
 	}
 	s.min[t] = n
 	return n
+}
+
+// kindSize is fixedSize[k], or 0 for a kind beyond the table.
+func kindSize(k Kind) int {
+	if int(k) < len(fixedSize) {
+		return fixedSize[k]
+	}
+	return 0
 }

@@ -31,7 +31,9 @@ func resolveIn(c *idl.Class, ep, mid uint16) (target, error) {
 // decodeParams validates a payload against a method's parameters of one
 // direction and decodes it for the policy.
 func decodeParams(t *idl.Type, payload []byte, nslots int) (*idl.StructValue, error) {
-	v, err := idl.Decode(t, payload, nslots)
+	// The policy is done with the message before the frame's buffer is
+	// reused, so bytes fields may alias it.
+	v, err := idl.DecodeView(t, payload, nslots)
 	if err != nil {
 		return nil, err
 	}

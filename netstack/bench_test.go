@@ -2,8 +2,13 @@ package netstack
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"testing"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 )
 
 // BenchmarkInProcessStacks is the reference for the host-to-host figure:
@@ -13,6 +18,7 @@ import (
 func BenchmarkInProcessStacks(b *testing.B) {
 	for _, mtu := range []int{1500, 65000} {
 		b.Run(fmt.Sprintf("bulk/mtu=%d", mtu), func(b *testing.B) { benchBulk(b, mtu) })
+		b.Run(fmt.Sprintf("bulk-gonet/mtu=%d", mtu), func(b *testing.B) { benchBulkGonet(b, mtu) })
 	}
 	b.Run("connections/mtu=1500", benchConnections)
 }
@@ -90,4 +96,42 @@ func benchConnections(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+}
+
+// benchBulkGonet is benchBulk on the bare stacks through gVisor's gonet
+// adapter, without Sockets: what the socket layer itself costs.
+func benchBulkGonet(b *testing.B, mtu int) {
+	p := newPair(b, mtu)
+	ctx := testCtx(b)
+	l, err := gonet.ListenTCP(p.b.st, tcpip.FullAddress{Port: 5003}, ipv4.ProtocolNumber)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	total := int64(b.N) * bulkChunk
+	done := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			_, err = io.CopyN(io.Discard, c, total)
+			c.Close()
+		}
+		done <- err
+	}()
+	c, err := gonet.DialContextTCP(ctx, p.a.st, tcpip.FullAddress{Addr: tcpip.AddrFrom4(addrB.As4()), Port: 5003}, ipv4.ProtocolNumber)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	chunk := make([]byte, bulkChunk)
+	b.SetBytes(bulkChunk)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
 }

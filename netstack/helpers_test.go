@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func newPair(tb testing.TB, mtu int) *pair {
 	}
 	table := map[string][]netip.Addr{"a": {addrA, addrA6}, "b": {addrB, addrB6}}
 	mk := func(name string, fd int, v4, v6 netip.Addr) *Host {
-		h, err := NewHost(HostConfig{Name: name, NICFD: fd, MTU: mtu, Hosts: table,
+		h, err := NewHost(HostConfig{Name: name, NICFD: fd, MTU: mtu, Hosts: table, Logger: slog.New(slog.DiscardHandler),
 			Addresses: []netip.Prefix{netip.PrefixFrom(v4, 24), netip.PrefixFrom(v6, 64)}})
 		if err != nil {
 			tb.Fatalf("NewHost %s: %v", name, err)

@@ -2,12 +2,10 @@ package netstack
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -38,7 +36,8 @@ type HostConfig struct {
 	Addresses []netip.Prefix // address and subnet, e.g. 10.0.0.1/24
 	Routes    []Route        // besides the connected subnets
 	// NICFD is one end of a SOCK_SEQPACKET socket pair carrying Ethernet
-	// frames. NewHost takes ownership: Close closes it.
+	// frames. NewHost takes ownership, also when it fails: Close (or the
+	// failure) closes it. When the other end closes, the link goes down.
 	NICFD int
 	MTU   int              // default 1500
 	MAC   net.HardwareAddr // default: derived from Name
@@ -51,6 +50,9 @@ type HostConfig struct {
 	// SocketBuffer is the SO_SNDBUF/SO_RCVBUF forced on NICFD; default 4 MiB.
 	SocketBuffer int
 	Logger       *slog.Logger
+
+	// tune, when set (tests and benchmarks), adjusts the link options.
+	tune func(*fdbased.Options)
 }
 
 const (
@@ -67,6 +69,7 @@ type Host struct {
 	name  string
 	st    *stack.Stack
 	fd    int
+	guard *nicGuard
 	hosts map[string][]netip.Addr
 	addrs []netip.Prefix
 	log   *slog.Logger
@@ -81,25 +84,36 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		cfg.MTU = defaultMTU
 	}
 	if cfg.MTU < 1280 && hasV6(cfg.Addresses) || cfg.MTU < 576 || cfg.MTU > 65535 {
+		unix.Close(cfg.NICFD)
 		return nil, fmt.Errorf("host %q: MTU %d out of range", cfg.Name, cfg.MTU)
 	}
 	if len(cfg.MAC) == 0 {
 		cfg.MAC = MACFromName(cfg.Name)
 	}
 	if len(cfg.MAC) != 6 {
+		unix.Close(cfg.NICFD)
 		return nil, fmt.Errorf("host %q: MAC %v is not 6 bytes", cfg.Name, cfg.MAC)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if err := tuneSocketBuffers(cfg.NICFD, cfg.SocketBuffer); err != nil {
+		unix.Close(cfg.NICFD)
 		return nil, fmt.Errorf("host %q: %w", cfg.Name, err)
 	}
 	st := newStack()
 	h := &Host{name: cfg.Name, st: st, fd: cfg.NICFD, hosts: cfg.Hosts, addrs: cfg.Addresses,
 		log: cfg.Logger.With("host", cfg.Name)}
-	if err := h.setup(cfg); err != nil {
+	guard, err := newNICGuard(cfg.NICFD, h.log)
+	if err != nil {
 		st.Destroy()
+		return nil, fmt.Errorf("host %q: %w", cfg.Name, err)
+	}
+	h.guard = guard
+	if err := h.setup(cfg); err != nil {
+		guard.shutdown()
+		st.Destroy()
+		guard.release()
 		return nil, fmt.Errorf("host %q: %w", cfg.Name, err)
 	}
 	return h, nil
@@ -172,16 +186,12 @@ func linkOptions(cfg HostConfig) *fdbased.Options {
 		TXChecksumOffload:  cfg.ChecksumOffload,
 		GRO:                small,
 	}
-	if os.Getenv("DBG_NOGRO") != "" {
-		opts.GRO = false
-		small = false
-	}
-	if os.Getenv("DBG_READV") != "" {
-		opts.PacketDispatchMode = fdbased.Readv
-	}
 	if small {
 		opts.GVisorGSOEnabled = true
 		opts.GSOMaxSize = 1 << 16
+	}
+	if cfg.tune != nil {
+		cfg.tune(opts)
 	}
 	return opts
 }
@@ -289,9 +299,10 @@ func (h *Host) Addresses() []netip.Prefix { return append([]netip.Prefix(nil), h
 func (h *Host) Close() error {
 	var err error
 	h.closeOnce.Do(func() {
+		h.guard.shutdown()
 		h.st.Destroy()
-		if cerr := unix.Close(h.fd); cerr != nil && !errors.Is(cerr, unix.EBADF) {
-			err = fmt.Errorf("host %q: close NIC fd: %w", h.name, cerr)
+		if cerr := h.guard.release(); cerr != nil {
+			err = fmt.Errorf("host %q: %w", h.name, cerr)
 		}
 	})
 	return err

@@ -150,6 +150,9 @@ func (s *Sockets) recv(ctx context.Context, client uint32, fd int32, size, flags
 	var res tcpip.ReadResult
 	eof := false
 	read := func() tcpip.Error {
+		if buf.Cap() == 0 {
+			buf.Grow(k.readHint(int(size)))
+		}
 		lw := &tcpip.LimitedWriter{W: &buf, N: int64(int(size) - buf.Len())}
 		var terr tcpip.Error
 		res, terr = k.ep.Read(lw, opts)
@@ -182,4 +185,15 @@ func (s *Sockets) recv(ctx context.Context, client uint32, fd int32, size, flags
 		fromAP = fromFull(k.domain, from)
 	}
 	return buf.Bytes(), fromAP, !k.stream() && res.Total > res.Count, nil
+}
+
+// readHint is how much room a read of up to size bytes needs: what a
+// stream has queued, else a datagram's largest size.
+func (k *sock) readHint(size int) int {
+	if k.stream() {
+		if q, terr := k.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); terr == nil {
+			return min(size, q)
+		}
+	}
+	return min(size, 1<<16)
 }

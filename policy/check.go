@@ -56,7 +56,7 @@ func (c *compiler) binding(b *Binding) {
 	if !c.candidates(e, b.Sel.List) {
 		return
 	}
-	cb := &cbinding{b: b, order: len(c.p.compiled)}
+	cb := &cbinding{b: b, order: len(c.p.compiled), cands: e.cands}
 	cb.body = c.body(b.Body, e)
 	c.p.Bindings = append(c.p.Bindings, b)
 	c.p.compiled = append(c.p.compiled, cb)

@@ -231,6 +231,9 @@ func (c *compiler) indexExpr(x *IndexExpr, e *env) (ptype, exprFn) {
 		if err != nil {
 			return i, err
 		}
+		if i.k == vUBig {
+			return value{}, errorf("index %d out of range", uint64(i.n))
+		}
 		return index(v, i.n, f.ev)
 	}
 }
@@ -258,6 +261,9 @@ func (c *compiler) unary(x *UnaryExpr, e *env) (ptype, exprFn) {
 		v, err := fn(f)
 		if err != nil {
 			return v, err
+		}
+		if v.k == vUBig {
+			return value{}, overflow(v)
 		}
 		n, err := arith("-", 0, v.n)
 		return intVal(n), err
@@ -291,6 +297,12 @@ func (c *compiler) binary(x *BinaryExpr, e *env) (ptype, exprFn) {
 			vb, err := fb(f)
 			if err != nil {
 				return vb, err
+			}
+			if va.k == vUBig {
+				return value{}, overflow(va)
+			}
+			if vb.k == vUBig {
+				return value{}, overflow(vb)
 			}
 			n, err := arith(op, va.n, vb.n)
 			return intVal(n), err
@@ -352,6 +364,7 @@ func logical(op string, fa, fb exprFn) exprFn {
 // compareConst compares an integer expression with a constant.
 func compareConst(op string, fa exprFn, c int64) exprFn {
 	var test func(n int64) bool
+	big := cmpResult(op, 1) // an integer above MaxInt64 exceeds every constant
 	switch op {
 	case "==":
 		test = func(n int64) bool { return n == c }
@@ -370,6 +383,9 @@ func compareConst(op string, fa exprFn, c int64) exprFn {
 		v, err := fa(f)
 		if err != nil {
 			return v, err
+		}
+		if v.k == vUBig {
+			return boolVal(big), nil
 		}
 		return boolVal(test(v.n)), nil
 	}

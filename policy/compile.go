@@ -27,8 +27,7 @@ type compiler struct {
 	opts     Options
 	errs     diag.List
 	p        *Policy
-	included map[string]bool // files by module name, "" for the main file
-	loading  map[string]bool // modules being loaded, for cycles
+	included map[string]bool // used files by module name
 	models   map[string]bool // models brought in by use
 	known    map[string]bool // class names loaded and used
 }
@@ -51,7 +50,6 @@ func CompileSource(path, src string, opts Options) (*Policy, error) {
 		opts:     opts,
 		p:        newPolicy(),
 		included: map[string]bool{},
-		loading:  map[string]bool{},
 		models:   map[string]bool{},
 		known:    map[string]bool{},
 	}
@@ -121,18 +119,12 @@ func (c *compiler) use(u *Use) {
 	if c.included[u.Name] {
 		return
 	}
-	if c.loading[u.Name] {
-		c.errs.Addf(u.Pos, "use cycle: %s uses itself", u.Name)
-		return
-	}
 	name, src, err := c.find(strings.ReplaceAll(u.Name, ".", "/") + ".psl")
 	if err != nil {
 		c.errs.Addf(u.Pos, "use %s._: %v", u.Name, err)
 		return
 	}
-	c.included[u.Name] = true
-	c.loading[u.Name] = true
-	defer delete(c.loading, u.Name)
+	c.included[u.Name] = true // before its uses: a cycle ends here
 	n := len(c.errs)
 	f := parseFile(name, src, &c.errs)
 	c.p.Files = append(c.p.Files, f)

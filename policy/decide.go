@@ -45,6 +45,28 @@ type cbinding struct {
 	b     *Binding
 	order int
 	body  []cstmt
+	cands []cand
+}
+
+// Target is one (server class, endpoint, method) an event of a binding
+// may name.
+type Target struct {
+	Class    *idl.Class
+	Endpoint *idl.Endpoint // nil for security events
+	Method   *idl.Method
+}
+
+// Targets returns what the i-th binding's top-level selectors admit, from
+// the schema: for request, response and error events the server's class,
+// endpoint and method; for security events the class and its security
+// method; nothing for execute events. Static tools (capsim verify) read it.
+func (p *Policy) Targets(i int) []Target {
+	cb := p.compiled[i]
+	out := make([]Target, 0, len(cb.cands))
+	for _, c := range cb.cands {
+		out = append(out, Target{Class: c.cl, Endpoint: c.ep, Method: c.m})
+	}
+	return out
 }
 
 // frame is the evaluation state of one decision. Its buffers hold the

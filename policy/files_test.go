@@ -17,7 +17,7 @@ func TestExamplePolicies(t *testing.T) {
 		file           string
 		passed, failed int
 	}{
-		{"testdata/all.psl", 8, 0},
+		{"testdata/all.psl", 9, 0},
 		{"testdata/wrong.psl", 0, 1},
 	}
 	for _, tt := range tests {

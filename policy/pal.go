@@ -410,4 +410,3 @@ func typeString(t *idl.Type) string {
 		idl.Struct: "struct", idl.Union: "union"}
 	return names[t.Kind]
 }
-

@@ -6,8 +6,9 @@ import (
 	"capsim/diag"
 )
 
-// parser builds the syntax tree of one file. A syntax error ends the parse
-// of its file (bailout), since what follows it rarely parses sensibly.
+// parser builds the syntax tree of one file. A syntax error ends the
+// declaration it is in (bailout); parsing resumes at the next line that
+// starts a declaration, up to maxSyntaxErrors errors.
 type parser struct {
 	file string
 	src  string
@@ -28,25 +29,62 @@ func Parse(path, src string) (*File, error) {
 	return f, errs.Err()
 }
 
-func parseFile(path, src string, errs *diag.List) (f *File) {
-	f = &File{Path: path, Src: src}
+func parseFile(path, src string, errs *diag.List) *File {
+	f := &File{Path: path, Src: src}
 	n := len(*errs)
 	toks := scan(path, src, errs)
 	if len(*errs) > n {
 		return f
 	}
 	p := &parser{file: path, src: src, toks: toks, errs: errs}
-	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(bailout); !ok {
-				panic(r)
-			}
-		}
-	}()
 	for p.tok().kind != tEOF {
-		p.parseDecl(f)
+		start := p.i
+		if p.decl(f) {
+			continue
+		}
+		if len(*errs)-n >= maxSyntaxErrors {
+			break
+		}
+		p.sync(start)
 	}
 	return f
+}
+
+// maxSyntaxErrors is how many syntax errors of one file are reported.
+const maxSyntaxErrors = 10
+
+// decl parses one declaration; it reports false after a syntax error.
+func (p *parser) decl(f *File) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isBailout := r.(bailout); !isBailout {
+				panic(r)
+			}
+			ok = false
+		}
+	}()
+	p.parseDecl(f)
+	return true
+}
+
+// sync skips to the next token that starts a line with a declaration's
+// keyword, so that parsing resumes after a syntax error in the declaration
+// that began at token start.
+func (p *parser) sync(start int) {
+	if p.i == start {
+		p.next()
+	}
+	for t := p.tok(); t.kind != tEOF; t = p.tok() {
+		if t.kind == tIdent && t.pos.Col == 1 && declStarters[t.text] {
+			return
+		}
+		p.next()
+	}
+}
+
+var declStarters = map[string]bool{
+	"use": true, "policy": true, "audit": true, "assert": true,
+	"execute": true, "request": true, "response": true, "error": true, "security": true,
 }
 
 func (p *parser) tok() *token { return &p.toks[p.i] }
@@ -174,6 +212,7 @@ func (p *parser) parseUse() *Use {
 		return u
 	}
 	var parts []string
+	namePos := p.tok().pos
 	for {
 		t := p.ident("a module name")
 		if t.text == "_" {
@@ -181,7 +220,7 @@ func (p *parser) parseUse() *Use {
 		}
 		parts = append(parts, t.text)
 		if !p.is(".") {
-			p.errorf(p.tok().pos, "expected \"._\" after module name %s", strings.Join(parts, "."))
+			p.errorf(namePos, "expected \"._\" after module name %s", strings.Join(parts, "."))
 		}
 		p.next()
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"capsim/diag"
+	"capsim/idl"
 )
 
 // exprString prints an expression fully parenthesised.
@@ -81,7 +82,7 @@ func TestParseErrors(t *testing.T) {
 		{`request { assert ("abc) }`, `e.psl:1:19: string not terminated`},
 		{"request { assert (99999999999999999999 > 1) }", `e.psl:1:19: integer 99999999999999999999 overflows`},
 		{"/* open", `e.psl:1:1: comment not terminated`},
-		{"use a.b", `e.psl:1:8: expected "._" after module name a.b`},
+		{"use a.b", `e.psl:1:5: expected "._" after module name a.b`},
 		{"request { choice (x) { 1 : grant () } }", `e.psl:1:24: expected a string or _`},
 		{"assert \"s\" { sequence \"q\" { maybe c ~> s : e.M } }", `e.psl:1:29: expected a test case`},
 		{"execute: kl.core.Execute\nexecute: kl.core.Execute", `e.psl:2:1: execute interface declared twice`},
@@ -160,6 +161,8 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	opts := testOpts()
+	opts.Loader = idl.NewLoader(opts.Roots, idl.Options{})
 	f.Fuzz(func(t *testing.T, src string) {
 		file, err := Parse("f.psl", src)
 		if file == nil {
@@ -173,6 +176,22 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		// What parses must also compile without panicking.
-		_, _ = CompileSource("f.psl", src, testOpts())
+		_, _ = CompileSource("f.psl", src, opts)
 	})
+}
+
+func TestParseRecovers(t *testing.T) {
+	src := "request { grant ( }\nrequest { deny () }\nuse a.b\nrequest src=x { assert (1 +) }\n"
+	f, err := Parse("r.psl", src)
+	l, _ := err.(diag.List)
+	if len(l) != 3 || l[0].Pos.Line != 1 || l[1].Pos.Line != 3 || l[2].Pos.Line != 4 {
+		t.Fatalf("errors %v", err)
+	}
+	if len(f.Decls) != 1 {
+		t.Errorf("%d declarations parsed between the errors, want 1", len(f.Decls))
+	}
+	many := strings.Repeat("request { grant }\n", 30)
+	if _, err := Parse("m.psl", many); len(err.(diag.List)) != maxSyntaxErrors {
+		t.Errorf("%d errors, want the cap %d", len(err.(diag.List)), maxSyntaxErrors)
+	}
 }

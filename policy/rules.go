@@ -268,7 +268,16 @@ func (c *compiler) choice(x *Choice, e *env) cstmt {
 		}
 		ch.fn = fn
 	}
+	var flow *flowModel
+	if call != nil && call.Method == "query" {
+		if o := c.p.objects[call.Object]; o != nil {
+			flow, _ = o.m.(*flowModel)
+		}
+	}
 	for _, a := range x.Alts {
+		if flow != nil && !a.Default {
+			c.state(flow, &Lit{Kind: LitString, Str: a.Value, Pos: a.Pos}, "choice alternative")
+		}
 		if a.Default {
 			if ch.def != nil {
 				c.errs.Addf(a.Pos, "choice has two _ alternatives")

@@ -3,6 +3,7 @@ package policy
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"capsim/diag"
 )
@@ -51,7 +52,7 @@ type scanner struct {
 // errs; scanning goes on after them.
 func scan(file, src string, errs *diag.List) []token {
 	s := &scanner{file: file, src: src, line: 1, col: 1, errs: errs}
-	var toks []token
+	toks := make([]token, 0, len(src)/8+1)
 	for {
 		t := s.next()
 		toks = append(toks, t)
@@ -108,11 +109,21 @@ func isLetter(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A'
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
 func (s *scanner) next() token {
+	for {
+		if t, ok := s.token(); ok {
+			return t
+		}
+	}
+}
+
+// token scans one token; it reports false after skipping a character
+// that starts none.
+func (s *scanner) token() (token, bool) {
 	s.skipSpace()
 	t := token{pos: s.pos(), off: s.off}
 	if s.off >= len(s.src) {
 		t.end = s.off
-		return t
+		return t, true
 	}
 	c := s.src[s.off]
 	switch {
@@ -133,15 +144,16 @@ func (s *scanner) next() token {
 				t.kind, t.text = tPunct, p
 				s.advance(len(p))
 				t.end = s.off
-				return t
+				return t, true
 			}
 		}
-		s.errs.Addf(t.pos, "unexpected character %q", c)
-		s.advance(1)
-		return s.next()
+		r, n := utf8.DecodeRuneInString(s.src[s.off:])
+		s.errs.Addf(t.pos, "unexpected character %q", r)
+		s.advance(n)
+		return t, false
 	}
 	t.end = s.off
-	return t
+	return t, true
 }
 
 func (s *scanner) scanInt(t *token) {

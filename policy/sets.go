@@ -3,6 +3,7 @@ package policy
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -248,7 +249,7 @@ func (m *staticMapModel) rule(c *compiler, r *Rule, e *env) ruleFn {
 		return nil
 	}
 	fns, ok := c.callArgs(m.name+"."+r.Method, r.Pos, r.Args, spec, e)
-	if !ok {
+	if !ok || !m.checkKey(c, r.Args) {
 		return nil
 	}
 	op := r.Method
@@ -303,7 +304,7 @@ func (m *staticMapModel) expr(c *compiler, x *CallExpr, e *env) (ptype, exprFn) 
 		return bad, nil
 	}
 	fns, ok := c.callArgs(m.name+"."+x.Method, x.Pos, x.Args, []argSpec{{"sid", vSID}, {"key", m.keyKind}}, e)
-	if !ok {
+	if !ok || !m.checkKey(c, x.Args) {
 		return bad, nil
 	}
 	working := x.Method == "get_uncommitted"
@@ -332,6 +333,34 @@ func (m *staticMapModel) expr(c *compiler, x *CallExpr, e *env) (ptype, exprFn) 
 		}
 		return row[i], nil
 	}
+}
+
+// checkKey reports a constant key the map does not have.
+func (m *staticMapModel) checkKey(c *compiler, args []*Arg) bool {
+	var k value
+	switch x := argExpr(args, "key").(type) {
+	case *StrLit:
+		k = textVal(x.Val)
+	case *IntLit:
+		k = intVal(x.Val)
+	default:
+		return true
+	}
+	if _, ok := m.keys[keyOf(k)]; !ok {
+		c.errs.Addf(posOf(argExpr(args, "key")), "%s has no key %s", m.name, exprText(argExpr(args, "key")))
+		return false
+	}
+	return true
+}
+
+func exprText(x Expr) string {
+	switch x := x.(type) {
+	case *StrLit:
+		return strconv.Quote(x.Val)
+	case *IntLit:
+		return strconv.FormatInt(x.Val, 10)
+	}
+	return "?"
 }
 
 func cloneRows(in map[SID][]value) map[SID][]value {

@@ -20,9 +20,13 @@ const (
 	vSID
 	vComp // a struct, union, array or sequence of the message
 	vList // a list literal (model arguments only)
+	// vUBig is, at run time only, an integer of static type vInt read from
+	// a UInt64 field above MaxInt64: n holds its bits. It compares
+	// correctly; arithmetic and indexing with it are overflow errors.
+	vUBig
 )
 
-var vkindNames = [...]string{"invalid", "integer", "Bool", "Text", "bytes", "SID", "composite", "list"}
+var vkindNames = [...]string{"invalid", "integer", "Bool", "Text", "bytes", "SID", "composite", "list", "integer"}
 
 func (k vkind) String() string { return vkindNames[k] }
 
@@ -64,7 +68,7 @@ func fromIDL(v any, ev *Event) (value, error) {
 	switch x := v.(type) {
 	case uint64:
 		if x > math.MaxInt64 {
-			return value{}, errorf("integer overflow: %d does not fit a 64-bit signed integer", x)
+			return value{k: vUBig, n: int64(x)}, nil
 		}
 		return intVal(int64(x)), nil
 	case int64:
@@ -128,6 +132,11 @@ func field(v value, name string, ev *Event) (value, error) {
 		return fromIDL(x.Value, ev)
 	}
 	return value{}, errorf("%s is not a struct or union", name)
+}
+
+// overflow is the error of arithmetic on an integer above MaxInt64.
+func overflow(v value) error {
+	return errorf("integer overflow: %d does not fit a 64-bit signed integer", uint64(v.n))
 }
 
 // index reads element i of an array or sequence.
@@ -197,8 +206,10 @@ func arith(op string, a, b int64) (int64, error) {
 // compare applies a comparison operator to two values of comparable kinds.
 func compare(op string, a, b value) bool {
 	var c int
-	switch a.k {
-	case vText, vBytes:
+	switch {
+	case a.k == vUBig || b.k == vUBig:
+		c = compareBig(a, b)
+	case a.k == vText || a.k == vBytes:
 		switch {
 		case a.s < b.s:
 			c = -1
@@ -213,6 +224,28 @@ func compare(op string, a, b value) bool {
 			c = 1
 		}
 	}
+	return cmpResult(op, c)
+}
+
+// compareBig compares integers of which at least one is above MaxInt64.
+func compareBig(a, b value) int {
+	switch {
+	case a.k == vUBig && b.k == vUBig:
+		switch {
+		case uint64(a.n) < uint64(b.n):
+			return -1
+		case uint64(a.n) > uint64(b.n):
+			return 1
+		}
+		return 0
+	case a.k == vUBig:
+		return 1
+	}
+	return -1
+}
+
+// cmpResult turns a three-way comparison into the operator's result.
+func cmpResult(op string, c int) bool {
 	switch op {
 	case "==":
 		return c == 0

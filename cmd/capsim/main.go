@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"capsim/entities/builtin"
+	"capsim/kernel/confine"
 )
 
 // command is one subcommand. The usage line names it, so help and dispatch
@@ -33,11 +34,15 @@ func commands() []command {
 		{"idl", "capsim idl gen|check|show ...", "IDL/EDL tools: code generation, checking, numbering", runIDL},
 		{"policy", "capsim policy test [-I DIR]... FILE.psl", "run a policy's PAL tests", runPolicy},
 		{"certs", "capsim certs ...", "make scenario certificates", runCerts},
+		{"verify", verifyUsage, "prove a scenario's [[property]] goals from its policy", runVerify},
+		{"diagram", diagramUsage, "draw a scenario's architecture or a run's trace (Mermaid, DOT)", runDiagram},
 	}
 }
 
 func main() {
-	// A built-in program started by the kernel runs here and exits.
+	// A trampoline confines itself and executes its entity's program; a
+	// built-in program started by the kernel runs here and exits.
+	confine.MainIfTrampoline()
 	builtin.Registry().MainIfEntity()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := capsim(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -208,7 +208,11 @@ func runPrograms(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return usageErr(err)
 	}
 	for _, p := range builtin.Registry().All() {
-		fmt.Fprintf(stdout, "capsim:%s\n  class:   %s\n  summary: %s\n  usage:   %s\n\n", p.Name, p.Class, p.Summary,
+		class := p.Class
+		if len(p.AlsoFor) > 0 {
+			class += ", " + strings.Join(p.AlsoFor, ", ")
+		}
+		fmt.Fprintf(stdout, "capsim:%s\n  class:   %s\n  summary: %s\n  usage:   %s\n\n", p.Name, class, p.Summary,
 			strings.ReplaceAll(p.Usage, "\n", "\n           "))
 	}
 	return 0

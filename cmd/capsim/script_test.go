@@ -9,11 +9,13 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"capsim/entities/builtin"
+	"capsim/kernel/confine"
 )
 
 // The test binary is also capsim (for scripts) and every built-in program
 // (for the entities the scripts' scenarios start).
 func TestMain(m *testing.M) {
+	confine.MainIfTrampoline()
 	builtin.Registry().MainIfEntity()
 	testscript.Main(m, map[string]func(){
 		"capsim": func() { os.Exit(capsim(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },

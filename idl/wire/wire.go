@@ -118,7 +118,12 @@ type Decoder struct {
 	handles []ipc.Slot
 	nslots  int
 	err     error
+	alias   bool // Blob returns slices of b
 }
+
+// AliasBlobs makes Blob return slices of the decoded buffer rather than
+// copies.
+func (d *Decoder) AliasBlobs() { d.alias = true }
 
 // NewDecoder returns a decoder of b; a Handle field's slot index must name
 // one of handles.
@@ -286,8 +291,8 @@ func (d *Decoder) blob(bound int, field string) []byte {
 // succeeds).
 func (d *Decoder) Blob(bound int, field string) []byte {
 	p := d.blob(bound, field)
-	if p == nil {
-		return nil
+	if p == nil || d.alias {
+		return p
 	}
 	return append(make([]byte, 0, len(p)), p...)
 }

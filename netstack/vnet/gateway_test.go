@@ -146,7 +146,10 @@ func TestEgressReachesRealServer(t *testing.T) {
 }
 
 func TestCloseEndsGatewayConnections(t *testing.T) {
-	n, dev := gatewayNet(t)
+	cfg := Config{Segments: []SegmentConfig{{Name: "lan"}}}
+	n := startNet(t, cfg)
+	// The host outlives the network's Close: it needs the Readv dispatcher.
+	dev := addSimHostMode(t, n, "lan", "device", "10.0.0.1/24", 1, true)
 	l := listenSim(t, dev, "10.0.0.1:7")
 	go func() { // echo
 		c, err := l.Accept()

@@ -22,9 +22,16 @@ type stackConfig struct {
 	mtu   int
 	mac   tcpip.LinkAddress
 	addrs []netip.Prefix
+	// readv selects fdbased's Readv dispatcher instead of RecvMMsg. The
+	// RecvMMsg dispatcher of this gVisor version spins forever when the
+	// socket's peer closes (recvmmsg then returns batches of empty
+	// messages), and Stack.Destroy hangs; Readv stops at end of file. The
+	// gateway's peer is the switch, which closes only after the gateway
+	// stack is destroyed, so it keeps RecvMMsg.
+	readv bool
 }
 
-// newStack builds a gVisor stack with IPv4, IPv6, ARP and TCP whose one NIC
+// newStack builds a gVisor stack with IPv4, IPv6, ARP and TCP (SACK on) whose one NIC
 // is an fdbased endpoint on cfg.fd. Every destination is on-link: the
 // stack's own subnets and, failing those, a default route out of the NIC.
 func newStack(cfg stackConfig) (*stack.Stack, error) {
@@ -32,12 +39,25 @@ func newStack(cfg stackConfig) (*stack.Stack, error) {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol},
 	})
+	sack := tcpip.TCPSACKEnabled(true)
+	if terr := s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack); terr != nil {
+		s.Destroy()
+		return nil, fmt.Errorf("enable SACK: %s", terr)
+	}
+	mode := fdbased.RecvMMsg
+	if cfg.readv {
+		mode = fdbased.Readv
+	}
 	ep, err := fdbased.New(&fdbased.Options{
 		FDs:                []int{cfg.fd},
 		MTU:                uint32(cfg.mtu),
 		EthernetHeader:     true,
 		Address:            cfg.mac,
-		PacketDispatchMode: fdbased.RecvMMsg,
+		PacketDispatchMode: mode,
+		// Frames come from the switch, which never corrupts them, and a
+		// netstack may send with transmit checksum offload: do not verify.
+		// Transmit checksums are always computed.
+		RXChecksumOffload: true,
 	})
 	if err != nil {
 		s.Destroy()

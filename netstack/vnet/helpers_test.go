@@ -41,6 +41,13 @@ type simHost struct {
 
 func addSimHost(t testing.TB, n *Network, seg, name, addr string, key uint64) *simHost {
 	t.Helper()
+	return addSimHostMode(t, n, seg, name, addr, key, false)
+}
+
+// addSimHostMode is addSimHost with a choice of fdbased dispatcher: a host
+// that must outlive the network's Close needs readv (see stackConfig).
+func addSimHostMode(t testing.TB, n *Network, seg, name, addr string, key uint64, readv bool) *simHost {
+	t.Helper()
 	fd, err := n.AddPort(seg, name)
 	if err != nil {
 		t.Fatalf("AddPort: %v", err)
@@ -49,7 +56,7 @@ func addSimHost(t testing.TB, n *Network, seg, name, addr string, key uint64) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := newStack(stackConfig{fd: fd, mtu: s.cfg.MTU, mac: localMAC(key), addrs: []netip.Prefix{netip.MustParsePrefix(addr)}})
+	st, err := newStack(stackConfig{fd: fd, mtu: s.cfg.MTU, mac: localMAC(key), addrs: []netip.Prefix{netip.MustParsePrefix(addr)}, readv: readv})
 	if err != nil {
 		t.Fatalf("stack for %s: %v", name, err)
 	}

@@ -95,23 +95,31 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 func TestTCPThroughSwitch(t *testing.T) {
+	v4 := [3]string{"10.0.0.1/24", "10.0.0.2/24", "10.0.0.2:80"}
+	v6 := [3]string{"fd00::1/64", "fd00::2/64", "[fd00::2]:80"}
 	for _, tc := range []struct {
-		name string
-		im   Impairments
+		name  string
+		addrs [3]string
+		im    Impairments
 	}{
-		{"clean", Impairments{}},
-		{"lossy", Impairments{Loss: 0.05, Delay: 5e6, Jitter: 1e6}},
-		{"rate", Impairments{Rate: 100e6}},
+		{"clean", v4, Impairments{}},
+		{"ipv6", v6, Impairments{}},
+		{"lossy", v4, Impairments{Loss: 0.05, Delay: 5e6, Jitter: 1e6}},
+		{"rate", v4, Impairments{Rate: 100e6}},
+		{"duplicate-reorder", v6, Impairments{Duplicate: 0.05, Reorder: 0.05}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := startNet(t, oneSegment(tc.im))
-			a := addSimHost(t, n, "lan", "a", "10.0.0.1/24", 1)
-			b := addSimHost(t, n, "lan", "b", "10.0.0.2/24", 2)
-			errc := serveSink(listenSim(t, b, "10.0.0.2:80"))
-			transfer(t, dialSim(t, a, "10.0.0.2:80"), randomBytes(512<<10, 1), errc)
+			a := addSimHost(t, n, "lan", "a", tc.addrs[0], 1)
+			b := addSimHost(t, n, "lan", "b", tc.addrs[1], 2)
+			errc := serveSink(listenSim(t, b, tc.addrs[2]))
+			transfer(t, dialSim(t, a, tc.addrs[2]), randomBytes(512<<10, 1), errc)
 			st := stats(t, n, "lan")
 			if tc.im.Loss > 0 && st.Lost == 0 {
 				t.Errorf("5%% loss, nothing lost: %+v", st)
+			}
+			if tc.im.Duplicate > 0 && (st.Duplicated == 0 || st.Reordered == 0) {
+				t.Errorf("nothing duplicated or reordered: %+v", st)
 			}
 			if st.Delivered == 0 {
 				t.Errorf("nothing delivered: %+v", st)

@@ -327,7 +327,7 @@ func (c *Client) Open(ctx context.Context, path string, flags uint32, mode uint3
 		}
 		return fd, pe
 	}
-	return fd, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Open: unexpected reply status %v", rep.Status)}
+	return fd, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Read calls capsim.File.Read (MID 1).
@@ -358,7 +358,7 @@ func (c *Client) Read(ctx context.Context, fd int32, size uint32) (data []byte, 
 		}
 		return data, pe
 	}
-	return data, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Read: unexpected reply status %v", rep.Status)}
+	return data, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Write calls capsim.File.Write (MID 2).
@@ -389,7 +389,7 @@ func (c *Client) Write(ctx context.Context, fd int32, data []byte) (n uint32, er
 		}
 		return n, pe
 	}
-	return n, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Write: unexpected reply status %v", rep.Status)}
+	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // PRead calls capsim.File.PRead (MID 3).
@@ -421,7 +421,7 @@ func (c *Client) PRead(ctx context.Context, fd int32, size uint32, offset uint64
 		}
 		return data, pe
 	}
-	return data, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.PRead: unexpected reply status %v", rep.Status)}
+	return data, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // PWrite calls capsim.File.PWrite (MID 4).
@@ -453,7 +453,7 @@ func (c *Client) PWrite(ctx context.Context, fd int32, data []byte, offset uint6
 		}
 		return n, pe
 	}
-	return n, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.PWrite: unexpected reply status %v", rep.Status)}
+	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Close calls capsim.File.Close (MID 5).
@@ -482,7 +482,7 @@ func (c *Client) Close(ctx context.Context, fd int32) (err error) {
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Close: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Stat calls capsim.File.Stat (MID 6).
@@ -512,7 +512,7 @@ func (c *Client) Stat(ctx context.Context, path string) (stat FileStat, err erro
 		}
 		return stat, pe
 	}
-	return stat, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Stat: unexpected reply status %v", rep.Status)}
+	return stat, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // FStat calls capsim.File.FStat (MID 7).
@@ -542,7 +542,7 @@ func (c *Client) FStat(ctx context.Context, fd int32) (stat FileStat, err error)
 		}
 		return stat, pe
 	}
-	return stat, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.FStat: unexpected reply status %v", rep.Status)}
+	return stat, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // ReadDir calls capsim.File.ReadDir (MID 8).
@@ -579,7 +579,7 @@ func (c *Client) ReadDir(ctx context.Context, fd int32, max_ uint32) (entries []
 		}
 		return entries, pe
 	}
-	return entries, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.ReadDir: unexpected reply status %v", rep.Status)}
+	return entries, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // MkDir calls capsim.File.MkDir (MID 9).
@@ -609,7 +609,7 @@ func (c *Client) MkDir(ctx context.Context, path string, mode uint32) (err error
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.MkDir: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Unlink calls capsim.File.Unlink (MID 10).
@@ -639,7 +639,7 @@ func (c *Client) Unlink(ctx context.Context, path string, flags uint32) (err err
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Unlink: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Rename calls capsim.File.Rename (MID 11).
@@ -669,7 +669,7 @@ func (c *Client) Rename(ctx context.Context, from string, to string) (err error)
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Rename: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Truncate calls capsim.File.Truncate (MID 12).
@@ -699,7 +699,7 @@ func (c *Client) Truncate(ctx context.Context, path string, size uint64) (err er
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.Truncate: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // FSync calls capsim.File.FSync (MID 13).
@@ -728,7 +728,7 @@ func (c *Client) FSync(ctx context.Context, fd int32) (err error) {
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.File.FSync: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of capsim.File implements. ctx carries the caller's
@@ -810,11 +810,9 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) serveOpen(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		path  string
-		flags uint32
-		mode  uint32
-	)
+	var path string
+	var flags uint32
+	var mode uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	path = dec.String(4096, "path")
 	flags = dec.Uint32("flags")
@@ -844,10 +842,8 @@ func (d *Dispatcher) serveOpen(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveRead(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd   int32
-		size uint32
-	)
+	var fd int32
+	var size uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
@@ -876,10 +872,8 @@ func (d *Dispatcher) serveRead(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveWrite(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd   int32
-		data []byte
-	)
+	var fd int32
+	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
@@ -908,11 +902,9 @@ func (d *Dispatcher) serveWrite(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) servePRead(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd     int32
-		size   uint32
-		offset uint64
-	)
+	var fd int32
+	var size uint32
+	var offset uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
@@ -942,11 +934,9 @@ func (d *Dispatcher) servePRead(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) servePWrite(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd     int32
-		data   []byte
-		offset uint64
-	)
+	var fd int32
+	var data []byte
+	var offset uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
@@ -976,9 +966,7 @@ func (d *Dispatcher) servePWrite(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd int32
-	)
+	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
@@ -1005,9 +993,7 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) serveStat(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		path string
-	)
+	var path string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	path = dec.String(4096, "path")
 	if err := dec.Finish(); err != nil {
@@ -1035,9 +1021,7 @@ func (d *Dispatcher) serveStat(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveFStat(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd int32
-	)
+	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
@@ -1065,10 +1049,8 @@ func (d *Dispatcher) serveFStat(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) serveReadDir(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd   int32
-		max_ uint32
-	)
+	var fd int32
+	var max_ uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	max_ = dec.Uint32("max")
@@ -1100,10 +1082,8 @@ func (d *Dispatcher) serveReadDir(ctx context.Context, req *ipc.Request, r ipc.R
 }
 
 func (d *Dispatcher) serveMkDir(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		path string
-		mode uint32
-	)
+	var path string
+	var mode uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	path = dec.String(4096, "path")
 	mode = dec.Uint32("mode")
@@ -1131,10 +1111,8 @@ func (d *Dispatcher) serveMkDir(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) serveUnlink(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		path  string
-		flags uint32
-	)
+	var path string
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	path = dec.String(4096, "path")
 	flags = dec.Uint32("flags")
@@ -1162,10 +1140,8 @@ func (d *Dispatcher) serveUnlink(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveRename(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		from string
-		to   string
-	)
+	var from string
+	var to string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	from = dec.String(4096, "from")
 	to = dec.String(4096, "to")
@@ -1193,10 +1169,8 @@ func (d *Dispatcher) serveRename(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveTruncate(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		path string
-		size uint64
-	)
+	var path string
+	var size uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	path = dec.String(4096, "path")
 	size = dec.Uint64("size")
@@ -1224,9 +1198,7 @@ func (d *Dispatcher) serveTruncate(ctx context.Context, req *ipc.Request, r ipc.
 }
 
 func (d *Dispatcher) serveFSync(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd int32
-	)
+	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {

@@ -416,7 +416,7 @@ func (c *Client) Socket(ctx context.Context, domain int32, socktype int32, proto
 		}
 		return fd, pe
 	}
-	return fd, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Socket: unexpected reply status %v", rep.Status)}
+	return fd, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Bind calls capsim.Socket.Bind (MID 1).
@@ -446,7 +446,7 @@ func (c *Client) Bind(ctx context.Context, fd int32, addr Addr) (err error) {
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Bind: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Listen calls capsim.Socket.Listen (MID 2).
@@ -476,7 +476,7 @@ func (c *Client) Listen(ctx context.Context, fd int32, backlog int32) (err error
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Listen: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Accept calls capsim.Socket.Accept (MID 3).
@@ -508,7 +508,7 @@ func (c *Client) Accept(ctx context.Context, fd int32, flags uint32) (conn int32
 		}
 		return conn, peer, pe
 	}
-	return conn, peer, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Accept: unexpected reply status %v", rep.Status)}
+	return conn, peer, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Connect calls capsim.Socket.Connect (MID 4).
@@ -538,7 +538,7 @@ func (c *Client) Connect(ctx context.Context, fd int32, addr Addr) (err error) {
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Connect: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Send calls capsim.Socket.Send (MID 5).
@@ -570,7 +570,7 @@ func (c *Client) Send(ctx context.Context, fd int32, data []byte, flags uint32) 
 		}
 		return n, pe
 	}
-	return n, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Send: unexpected reply status %v", rep.Status)}
+	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Recv calls capsim.Socket.Recv (MID 6).
@@ -602,7 +602,7 @@ func (c *Client) Recv(ctx context.Context, fd int32, size uint32, flags uint32) 
 		}
 		return data, pe
 	}
-	return data, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Recv: unexpected reply status %v", rep.Status)}
+	return data, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // SendTo calls capsim.Socket.SendTo (MID 7).
@@ -635,7 +635,7 @@ func (c *Client) SendTo(ctx context.Context, fd int32, data []byte, flags uint32
 		}
 		return n, pe
 	}
-	return n, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.SendTo: unexpected reply status %v", rep.Status)}
+	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // RecvFrom calls capsim.Socket.RecvFrom (MID 8).
@@ -668,7 +668,7 @@ func (c *Client) RecvFrom(ctx context.Context, fd int32, size uint32, flags uint
 		}
 		return data, from, pe
 	}
-	return data, from, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.RecvFrom: unexpected reply status %v", rep.Status)}
+	return data, from, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // SendMsg calls capsim.Socket.SendMsg (MID 9).
@@ -704,7 +704,7 @@ func (c *Client) SendMsg(ctx context.Context, fd int32, data []byte, control []C
 		}
 		return n, pe
 	}
-	return n, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.SendMsg: unexpected reply status %v", rep.Status)}
+	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // RecvMsg calls capsim.Socket.RecvMsg (MID 10).
@@ -744,7 +744,7 @@ func (c *Client) RecvMsg(ctx context.Context, fd int32, size uint32, flags uint3
 		}
 		return data, control, msgflags, pe
 	}
-	return data, control, msgflags, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.RecvMsg: unexpected reply status %v", rep.Status)}
+	return data, control, msgflags, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Shutdown calls capsim.Socket.Shutdown (MID 11).
@@ -774,7 +774,7 @@ func (c *Client) Shutdown(ctx context.Context, fd int32, how int32) (err error) 
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Shutdown: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Close calls capsim.Socket.Close (MID 12).
@@ -803,7 +803,7 @@ func (c *Client) Close(ctx context.Context, fd int32) (err error) {
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Close: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Poll calls capsim.Socket.Poll (MID 13).
@@ -844,7 +844,7 @@ func (c *Client) Poll(ctx context.Context, fds []PollFd, timeoutMs int32) (reven
 		}
 		return revents, ready, pe
 	}
-	return revents, ready, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.Poll: unexpected reply status %v", rep.Status)}
+	return revents, ready, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // GetSockOpt calls capsim.Socket.GetSockOpt (MID 14).
@@ -877,7 +877,7 @@ func (c *Client) GetSockOpt(ctx context.Context, fd int32, level int32, name int
 		}
 		return value, pe
 	}
-	return value, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.GetSockOpt: unexpected reply status %v", rep.Status)}
+	return value, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // SetSockOpt calls capsim.Socket.SetSockOpt (MID 15).
@@ -909,7 +909,7 @@ func (c *Client) SetSockOpt(ctx context.Context, fd int32, level int32, name int
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.SetSockOpt: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // GetSockName calls capsim.Socket.GetSockName (MID 16).
@@ -939,7 +939,7 @@ func (c *Client) GetSockName(ctx context.Context, fd int32) (addr Addr, err erro
 		}
 		return addr, pe
 	}
-	return addr, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.GetSockName: unexpected reply status %v", rep.Status)}
+	return addr, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // GetPeerName calls capsim.Socket.GetPeerName (MID 17).
@@ -969,7 +969,7 @@ func (c *Client) GetPeerName(ctx context.Context, fd int32) (addr Addr, err erro
 		}
 		return addr, pe
 	}
-	return addr, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.GetPeerName: unexpected reply status %v", rep.Status)}
+	return addr, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // GetAddrInfo calls capsim.Socket.GetAddrInfo (MID 18).
@@ -1005,7 +1005,7 @@ func (c *Client) GetAddrInfo(ctx context.Context, host string) (addrs []Addr, er
 		}
 		return addrs, pe
 	}
-	return addrs, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.Socket.GetAddrInfo: unexpected reply status %v", rep.Status)}
+	return addrs, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of capsim.Socket implements. ctx carries the caller's
@@ -1102,11 +1102,9 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) serveSocket(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		domain   int32
-		socktype int32
-		protocol int32
-	)
+	var domain int32
+	var socktype int32
+	var protocol int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	domain = dec.Int32("domain")
 	socktype = dec.Int32("socktype")
@@ -1136,10 +1134,8 @@ func (d *Dispatcher) serveSocket(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveBind(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd   int32
-		addr Addr
-	)
+	var fd int32
+	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	addr.DecodeIDL(dec)
@@ -1167,10 +1163,8 @@ func (d *Dispatcher) serveBind(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveListen(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd      int32
-		backlog int32
-	)
+	var fd int32
+	var backlog int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	backlog = dec.Int32("backlog")
@@ -1198,10 +1192,8 @@ func (d *Dispatcher) serveListen(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveAccept(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		flags uint32
-	)
+	var fd int32
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	flags = dec.Uint32("flags")
@@ -1231,10 +1223,8 @@ func (d *Dispatcher) serveAccept(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd   int32
-		addr Addr
-	)
+	var fd int32
+	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	addr.DecodeIDL(dec)
@@ -1262,11 +1252,9 @@ func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.R
 }
 
 func (d *Dispatcher) serveSend(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		data  []byte
-		flags uint32
-	)
+	var fd int32
+	var data []byte
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
@@ -1296,11 +1284,9 @@ func (d *Dispatcher) serveSend(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveRecv(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		size  uint32
-		flags uint32
-	)
+	var fd int32
+	var size uint32
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
@@ -1330,12 +1316,10 @@ func (d *Dispatcher) serveRecv(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveSendTo(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		data  []byte
-		flags uint32
-		addr  Addr
-	)
+	var fd int32
+	var data []byte
+	var flags uint32
+	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
@@ -1366,11 +1350,9 @@ func (d *Dispatcher) serveSendTo(ctx context.Context, req *ipc.Request, r ipc.Re
 }
 
 func (d *Dispatcher) serveRecvFrom(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		size  uint32
-		flags uint32
-	)
+	var fd int32
+	var size uint32
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
@@ -1401,12 +1383,10 @@ func (d *Dispatcher) serveRecvFrom(ctx context.Context, req *ipc.Request, r ipc.
 }
 
 func (d *Dispatcher) serveSendMsg(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd      int32
-		data    []byte
-		control []Cmsg
-		flags   uint32
-	)
+	var fd int32
+	var data []byte
+	var control []Cmsg
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
@@ -1443,11 +1423,9 @@ func (d *Dispatcher) serveSendMsg(ctx context.Context, req *ipc.Request, r ipc.R
 }
 
 func (d *Dispatcher) serveRecvMsg(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		size  uint32
-		flags uint32
-	)
+	var fd int32
+	var size uint32
+	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
@@ -1482,10 +1460,8 @@ func (d *Dispatcher) serveRecvMsg(ctx context.Context, req *ipc.Request, r ipc.R
 }
 
 func (d *Dispatcher) serveShutdown(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd  int32
-		how int32
-	)
+	var fd int32
+	var how int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	how = dec.Int32("how")
@@ -1513,9 +1489,7 @@ func (d *Dispatcher) serveShutdown(ctx context.Context, req *ipc.Request, r ipc.
 }
 
 func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd int32
-	)
+	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
@@ -1542,10 +1516,8 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) servePoll(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fds       []PollFd
-		timeoutMs int32
-	)
+	var fds []PollFd
+	var timeoutMs int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fds = nil
 	if n0 := dec.Count(1024, 6, "fds"); n0 > 0 {
@@ -1584,12 +1556,10 @@ func (d *Dispatcher) servePoll(ctx context.Context, req *ipc.Request, r ipc.Resp
 }
 
 func (d *Dispatcher) serveGetSockOpt(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		level int32
-		name  int32
-		size  uint32
-	)
+	var fd int32
+	var level int32
+	var name int32
+	var size uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	level = dec.Int32("level")
@@ -1620,12 +1590,10 @@ func (d *Dispatcher) serveGetSockOpt(ctx context.Context, req *ipc.Request, r ip
 }
 
 func (d *Dispatcher) serveSetSockOpt(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd    int32
-		level int32
-		name  int32
-		value []byte
-	)
+	var fd int32
+	var level int32
+	var name int32
+	var value []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	level = dec.Int32("level")
@@ -1655,9 +1623,7 @@ func (d *Dispatcher) serveSetSockOpt(ctx context.Context, req *ipc.Request, r ip
 }
 
 func (d *Dispatcher) serveGetSockName(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd int32
-	)
+	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
@@ -1685,9 +1651,7 @@ func (d *Dispatcher) serveGetSockName(ctx context.Context, req *ipc.Request, r i
 }
 
 func (d *Dispatcher) serveGetPeerName(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		fd int32
-	)
+	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
@@ -1715,9 +1679,7 @@ func (d *Dispatcher) serveGetPeerName(ctx context.Context, req *ipc.Request, r i
 }
 
 func (d *Dispatcher) serveGetAddrInfo(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		host string
-	)
+	var host string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	host = dec.String(255, "host")
 	if err := dec.Finish(); err != nil {

@@ -169,7 +169,7 @@ func (c *Client) BeforeConnect(ctx context.Context, client uint32, fd int32, hos
 		}
 		return allow, pe
 	}
-	return allow, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.TlsPlugin.BeforeConnect: unexpected reply status %v", rep.Status)}
+	return allow, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // AfterHandshake calls capsim.TlsPlugin.AfterHandshake (MID 1).
@@ -207,7 +207,7 @@ func (c *Client) AfterHandshake(ctx context.Context, client uint32, fd int32, se
 		}
 		return allow, pe
 	}
-	return allow, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.TlsPlugin.AfterHandshake: unexpected reply status %v", rep.Status)}
+	return allow, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // BeforeSend calls capsim.TlsPlugin.BeforeSend (MID 2).
@@ -241,7 +241,7 @@ func (c *Client) BeforeSend(ctx context.Context, client uint32, fd int32, data [
 		}
 		return allow, replace, dataOut, pe
 	}
-	return allow, replace, dataOut, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.TlsPlugin.BeforeSend: unexpected reply status %v", rep.Status)}
+	return allow, replace, dataOut, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // AfterRecv calls capsim.TlsPlugin.AfterRecv (MID 3).
@@ -275,7 +275,7 @@ func (c *Client) AfterRecv(ctx context.Context, client uint32, fd int32, data []
 		}
 		return allow, replace, dataOut, pe
 	}
-	return allow, replace, dataOut, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("capsim.TlsPlugin.AfterRecv: unexpected reply status %v", rep.Status)}
+	return allow, replace, dataOut, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of capsim.TlsPlugin implements. ctx carries the caller's
@@ -327,12 +327,10 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) serveBeforeConnect(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		client uint32
-		fd     int32
-		host   string
-		addr   Addr
-	)
+	var client uint32
+	var fd int32
+	var host string
+	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
@@ -363,14 +361,12 @@ func (d *Dispatcher) serveBeforeConnect(ctx context.Context, req *ipc.Request, r
 }
 
 func (d *Dispatcher) serveAfterHandshake(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		client     uint32
-		fd         int32
-		server     bool
-		serverName string
-		chain      []PeerCert
-		verify     uint32
-	)
+	var client uint32
+	var fd int32
+	var server bool
+	var serverName string
+	var chain []PeerCert
+	var verify uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
@@ -409,11 +405,9 @@ func (d *Dispatcher) serveAfterHandshake(ctx context.Context, req *ipc.Request, 
 }
 
 func (d *Dispatcher) serveBeforeSend(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		client uint32
-		fd     int32
-		data   []byte
-	)
+	var client uint32
+	var fd int32
+	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
@@ -445,11 +439,9 @@ func (d *Dispatcher) serveBeforeSend(ctx context.Context, req *ipc.Request, r ip
 }
 
 func (d *Dispatcher) serveAfterRecv(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		client uint32
-		fd     int32
-		data   []byte
-	)
+	var client uint32
+	var fd int32
+	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")

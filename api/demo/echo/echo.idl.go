@@ -59,7 +59,7 @@ func (c *Client) Ping(ctx context.Context, value uint32) (result uint32, err err
 		}
 		return result, nil
 	}
-	return result, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("demo.Echo.Ping: unexpected reply status %v", rep.Status)}
+	return result, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Pong calls demo.Echo.Pong (MID 1).
@@ -82,7 +82,7 @@ func (c *Client) Pong(ctx context.Context, value uint32) (result uint32, err err
 		}
 		return result, nil
 	}
-	return result, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("demo.Echo.Pong: unexpected reply status %v", rep.Status)}
+	return result, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Echo calls demo.Echo.Echo (MID 2).
@@ -105,7 +105,7 @@ func (c *Client) Echo(ctx context.Context, data []byte) (reply []byte, err error
 		}
 		return reply, nil
 	}
-	return reply, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("demo.Echo.Echo: unexpected reply status %v", rep.Status)}
+	return reply, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of demo.Echo implements. ctx carries the caller's
@@ -154,9 +154,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		value uint32
-	)
+	var value uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	value = dec.Uint32("value")
 	if err := dec.Finish(); err != nil {
@@ -165,24 +163,20 @@ func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	result, err := d.s.Ping(ctx, value)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "demo.Echo.Ping failed without error parameters: "+err.Error())
 		return
-	} else {
-		e.Uint32(result)
 	}
+	e.Uint32(result)
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "demo.Echo.Ping reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }
 
 func (d *Dispatcher) servePong(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		value uint32
-	)
+	var value uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	value = dec.Uint32("value")
 	if err := dec.Finish(); err != nil {
@@ -191,24 +185,20 @@ func (d *Dispatcher) servePong(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	result, err := d.s.Pong(ctx, value)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "demo.Echo.Pong failed without error parameters: "+err.Error())
 		return
-	} else {
-		e.Uint32(result)
 	}
+	e.Uint32(result)
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "demo.Echo.Pong reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }
 
 func (d *Dispatcher) serveEcho(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		data []byte
-	)
+	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	data = dec.Blob(65536, "data")
 	if err := dec.Finish(); err != nil {
@@ -217,16 +207,14 @@ func (d *Dispatcher) serveEcho(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	reply, err := d.s.Echo(ctx, data)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "demo.Echo.Echo failed without error parameters: "+err.Error())
 		return
-	} else {
-		e.Blob(reply, 65536, "reply")
 	}
+	e.Blob(reply, 65536, "reply")
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "demo.Echo.Echo reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }

@@ -194,6 +194,6 @@ func (g *generator) clientMethod(mv *method, ipc string) {
 		g.p("\t\treturn %s", results(mv, "pe"))
 	}
 	g.p("\t}")
-	g.p("\treturn %s", results(mv, fmt.Sprintf("&%s.Error{Status: %s.Invalid, Reason: %s.Sprintf(%q, rep.Status)}", ipc, ipc, g.use("fmt"), full+": unexpected reply status %v")))
+	g.p("\treturn %s", results(mv, fmt.Sprintf("&%s.Error{Status: rep.Status, Reason: string(rep.Payload)}", ipc)))
 	g.p("}\n")
 }

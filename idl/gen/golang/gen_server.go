@@ -50,12 +50,8 @@ func (g *generator) serveMethod(mv *method, ipc string) {
 	full := g.pkg.Name + "." + mv.m.Name
 	wire := g.use("capsim/idl/wire")
 	g.p("func (d *Dispatcher) serve%s(ctx %s.Context, req *%s.Request, r %s.Responder) {", mv.name, g.use("context"), ipc, ipc)
-	if len(mv.in) > 0 {
-		g.p("\tvar (")
-		for _, p := range mv.in {
-			g.p("\t\t%s %s", p.local, p.typ)
-		}
-		g.p("\t)")
+	for _, p := range mv.in {
+		g.p("\tvar %s %s", p.local, p.typ)
 	}
 	g.p("\tdec := %s.NewDecoder(req.Payload, req.Handles)", wire)
 	g.dv = "dec"
@@ -73,19 +69,32 @@ func (g *generator) serveMethod(mv *method, ipc string) {
 	}
 	g.p("\t%s := d.s.%s(ctx%s)", results(mv, "err"), mv.name, joinArgs(args))
 	g.p("\te := %s.NewEncoder(nil)", wire)
-	g.p("\tstatus := %s.OK", ipc)
+	status := ipc + ".OK"
+	if mv.errType != "" {
+		g.p("\tstatus := %s.OK", ipc)
+	}
 	g.p("\tif err != nil {")
 	g.serveError(mv, ipc, wire)
-	g.p("\t} else {")
-	for _, p := range mv.out {
-		g.encode(p.f.Type, p.local, p.f.Name, 0)
+	if mv.errType == "" {
+		g.p("\t}")
+		for _, p := range mv.out {
+			g.encode(p.f.Type, p.local, p.f.Name, 0)
+		}
+	} else {
+		g.p("\t} else {")
+		for _, p := range mv.out {
+			g.encode(p.f.Type, p.local, p.f.Name, 0)
+		}
+		g.p("\t}")
 	}
-	g.p("\t}")
 	g.p("\tif encErr := e.Err(); encErr != nil {")
 	g.p("\t\treplyInvalid(req, r, %q+encErr.Error())", full+" reply: ")
 	g.p("\t\treturn")
 	g.p("\t}")
-	g.p("\t_ = r.Reply(req, &%s.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})", ipc)
+	if mv.errType != "" {
+		status = "status"
+	}
+	g.p("\t_ = r.Reply(req, &%s.Message{Endpoint: req.Endpoint, Method: req.Method, Status: %s, Payload: e.Bytes(), Handles: e.Handles()})", ipc, status)
 	g.p("}\n")
 }
 

@@ -50,7 +50,7 @@ func (c *Client) Main(ctx context.Context) (err error) {
 		}
 		return nil
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("kl.core.Execute.main: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of kl.core.Execute implements. ctx carries the caller's
@@ -100,15 +100,13 @@ func (d *Dispatcher) serveMain(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	err := d.s.Main(ctx)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "kl.core.Execute.main failed without error parameters: "+err.Error())
 		return
-	} else {
 	}
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "kl.core.Execute.main reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }

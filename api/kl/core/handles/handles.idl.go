@@ -89,7 +89,7 @@ func (c *Client) Close(ctx context.Context, handle uint32) (err error) {
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("kl.core.Handles.Close: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Dup calls kl.core.Handles.Dup (MID 1).
@@ -120,7 +120,7 @@ func (c *Client) Dup(ctx context.Context, handle uint32, rights uint32) (dup uin
 		}
 		return dup, pe
 	}
-	return dup, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("kl.core.Handles.Dup: unexpected reply status %v", rep.Status)}
+	return dup, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of kl.core.Handles implements. ctx carries the caller's
@@ -166,9 +166,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		handle uint32
-	)
+	var handle uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	handle = dec.Uint32("handle")
 	if err := dec.Finish(); err != nil {
@@ -195,10 +193,8 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 }
 
 func (d *Dispatcher) serveDup(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		handle uint32
-		rights uint32
-	)
+	var handle uint32
+	var rights uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	handle = dec.Uint32("handle")
 	rights = dec.Uint32("rights")

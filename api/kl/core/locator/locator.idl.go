@@ -90,7 +90,7 @@ func (c *Client) Connect(ctx context.Context, id string) (channel ipc.Slot, err 
 		}
 		return channel, pe
 	}
-	return channel, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("kl.core.Locator.Connect: unexpected reply status %v", rep.Status)}
+	return channel, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // CallEndpoint calls kl.core.Locator.Endpoint (MID 1); it is not named Endpoint, which is a field of Client.
@@ -121,7 +121,7 @@ func (c *Client) CallEndpoint(ctx context.Context, channel uint32, name string) 
 		}
 		return riid, pe
 	}
-	return riid, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("kl.core.Locator.Endpoint: unexpected reply status %v", rep.Status)}
+	return riid, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of kl.core.Locator implements. ctx carries the caller's
@@ -167,9 +167,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		id string
-	)
+	var id string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	id = dec.String(64, "id")
 	if err := dec.Finish(); err != nil {
@@ -197,10 +195,8 @@ func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.R
 }
 
 func (d *Dispatcher) serveEndpoint(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		channel uint32
-		name    string
-	)
+	var channel uint32
+	var name string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	channel = dec.Uint32("channel")
 	name = dec.String(128, "name")

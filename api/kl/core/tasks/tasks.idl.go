@@ -51,7 +51,7 @@ func (c *Client) Exit(ctx context.Context, code int32) (err error) {
 		}
 		return nil
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("kl.core.Tasks.Exit: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of kl.core.Tasks implements. ctx carries the caller's
@@ -94,9 +94,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) serveExit(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		code int32
-	)
+	var code int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	code = dec.Int32("code")
 	if err := dec.Finish(); err != nil {
@@ -105,15 +103,13 @@ func (d *Dispatcher) serveExit(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	err := d.s.Exit(ctx, code)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "kl.core.Tasks.Exit failed without error parameters: "+err.Error())
 		return
-	} else {
 	}
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "kl.core.Tasks.Exit reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }

@@ -115,7 +115,7 @@ func (c *Client) Put(ctx context.Context, stat Stat) (back Stat, err error) {
 		}
 		return back, nil
 	}
-	return back, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Bench.Put: unexpected reply status %v", rep.Status)}
+	return back, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of test.Bench implements. ctx carries the caller's
@@ -158,9 +158,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		stat Stat
-	)
+	var stat Stat
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	stat.DecodeIDL(dec)
 	if err := dec.Finish(); err != nil {
@@ -169,16 +167,14 @@ func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Respo
 	}
 	back, err := d.s.Put(ctx, stat)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "test.Bench.Put failed without error parameters: "+err.Error())
 		return
-	} else {
-		back.EncodeIDL(e)
 	}
+	back.EncodeIDL(e)
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "test.Bench.Put reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }

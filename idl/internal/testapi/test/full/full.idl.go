@@ -254,7 +254,7 @@ func (c *Client) Ping(ctx context.Context, value uint32) (result uint32, err err
 		}
 		return result, nil
 	}
-	return result, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Full.Ping: unexpected reply status %v", rep.Status)}
+	return result, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Put calls test.Full.Put (MID 1).
@@ -285,7 +285,7 @@ func (c *Client) Put(ctx context.Context, rec Record, extra ipc.Slot) (id uint64
 		}
 		return id, pe
 	}
-	return id, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Full.Put: unexpected reply status %v", rep.Status)}
+	return id, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Get calls test.Full.Get (MID 2).
@@ -317,7 +317,7 @@ func (c *Client) Get(ctx context.Context, id uint64) (rec Record, h ipc.Slot, er
 		}
 		return rec, h, pe
 	}
-	return rec, h, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Full.Get: unexpected reply status %v", rep.Status)}
+	return rec, h, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Notify calls test.Full.Notify (MID 3).
@@ -338,7 +338,7 @@ func (c *Client) Notify(ctx context.Context) (err error) {
 		}
 		return nil
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Full.Notify: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Pick calls test.Full.Pick (MID 4).
@@ -370,7 +370,7 @@ func (c *Client) Pick(ctx context.Context, choice Choice, names []string) (echoe
 		}
 		return echoed, bits, nil
 	}
-	return echoed, bits, &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Full.Pick: unexpected reply status %v", rep.Status)}
+	return echoed, bits, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Kw calls test.Full.Kw (MID 5).
@@ -400,7 +400,7 @@ func (c *Client) Kw(ctx context.Context, type_ string, func_ int32) (err error) 
 		}
 		return pe
 	}
-	return &ipc.Error{Status: ipc.Invalid, Reason: fmt.Sprintf("test.Full.Kw: unexpected reply status %v", rep.Status)}
+	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
 }
 
 // Server is what a server of test.Full implements. ctx carries the caller's
@@ -458,9 +458,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 }
 
 func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		value uint32
-	)
+	var value uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	value = dec.Uint32("value")
 	if err := dec.Finish(); err != nil {
@@ -469,25 +467,21 @@ func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	result, err := d.s.Ping(ctx, value)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "test.Full.Ping failed without error parameters: "+err.Error())
 		return
-	} else {
-		e.Uint32(result)
 	}
+	e.Uint32(result)
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "test.Full.Ping reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }
 
 func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		rec   Record
-		extra ipc.Slot
-	)
+	var rec Record
+	var extra ipc.Slot
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	rec.DecodeIDL(dec)
 	extra = dec.Handle("extra")
@@ -516,9 +510,7 @@ func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Respo
 }
 
 func (d *Dispatcher) serveGet(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		id uint64
-	)
+	var id uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	id = dec.Uint64("id")
 	if err := dec.Finish(); err != nil {
@@ -556,24 +548,20 @@ func (d *Dispatcher) serveNotify(ctx context.Context, req *ipc.Request, r ipc.Re
 	}
 	err := d.s.Notify(ctx)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "test.Full.Notify failed without error parameters: "+err.Error())
 		return
-	} else {
 	}
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "test.Full.Notify reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }
 
 func (d *Dispatcher) servePick(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		choice Choice
-		names  []string
-	)
+	var choice Choice
+	var names []string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	choice.DecodeIDL(dec)
 	names = nil
@@ -589,28 +577,24 @@ func (d *Dispatcher) servePick(ctx context.Context, req *ipc.Request, r ipc.Resp
 	}
 	echoed, bits, err := d.s.Pick(ctx, choice, names)
 	e := wire.NewEncoder(nil)
-	status := ipc.OK
 	if err != nil {
 		replyInvalid(req, r, "test.Full.Pick failed without error parameters: "+err.Error())
 		return
-	} else {
-		echoed.EncodeIDL(e)
-		for i0 := range bits {
-			e.Bool(bits[i0])
-		}
+	}
+	echoed.EncodeIDL(e)
+	for i0 := range bits {
+		e.Bool(bits[i0])
 	}
 	if encErr := e.Err(); encErr != nil {
 		replyInvalid(req, r, "test.Full.Pick reply: "+encErr.Error())
 		return
 	}
-	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: status, Payload: e.Bytes(), Handles: e.Handles()})
+	_ = r.Reply(req, &ipc.Message{Endpoint: req.Endpoint, Method: req.Method, Status: ipc.OK, Payload: e.Bytes(), Handles: e.Handles()})
 }
 
 func (d *Dispatcher) serveKw(ctx context.Context, req *ipc.Request, r ipc.Responder) {
-	var (
-		type_ string
-		func_ int32
-	)
+	var type_ string
+	var func_ int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
 	type_ = dec.String(10, "type")
 	func_ = dec.Int32("func")

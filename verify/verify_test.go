@@ -1,0 +1,257 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"capsim/policy"
+)
+
+// copyDir copies a testdata folder to a temp folder, appending extra to
+// its policy.
+func copyDir(t *testing.T, src, extra string) string {
+	t.Helper()
+	dst := t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "policy.psl" {
+			b = append(b, extra...)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func TestTLSShapeHolds(t *testing.T) {
+	g, err := Load("testdata/tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range g.CheckAll() {
+		if !r.Holds {
+			var b bytes.Buffer
+			_ = WriteText(&b, []Result{r})
+			t.Errorf("%s", b.String())
+		}
+	}
+	// Wired, yet never granted: the goal holds by policy.
+	if e := g.Edge(policy.Request, "client", "device-vfs", "socket", "Send"); e == nil || e.Status != Never {
+		t.Errorf("client -> device-vfs socket.Send = %v, want a never edge", e)
+	}
+	if e := g.Edge(policy.Request, "client", "device-tls", "socket", "Send"); e == nil || e.Status != Always {
+		t.Errorf("client -> device-tls socket.Send = %v, want always", e)
+	}
+}
+
+// TestPermissiveBinding adds one binding that lets the client reach its
+// VFS: the headline property fails with a counterexample naming it.
+func TestPermissiveBinding(t *testing.T) {
+	dir := copyDir(t, "testdata/tls", "request src=demo.HttpClient dst=kl.VfsNet endpoint=socket method=Connect { grant () }\n")
+	g, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := g.Property("the client reaches the network only through the TLS entity")
+	r := g.CheckProperty(p)
+	if r.Holds {
+		t.Fatal("the property holds despite the permissive binding")
+	}
+	var b bytes.Buffer
+	if err := WriteText(&b, []Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	lines := len(strings.Split(string(mustRead(t, filepath.Join(dir, "policy.psl"))), "\n")) - 1
+	want := filepath.Join(dir, "policy.psl") + ":" + itoa(lines) + ":1"
+	for _, s := range []string{"FAILS", "client -> device-vfs: request socket.Connect (always) granted by " + want, "device-vfs -> device-net"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// TestEdgeStatus decides single bindings on the TLS shape.
+func TestEdgeStatus(t *testing.T) {
+	tests := []struct {
+		name, binding string
+		method        string
+		want          Status
+	}{
+		{"constant grant", "{ grant () }", "Send", Always},
+		{"constant deny", "{ grant () deny () }", "Send", Never},
+		{"field interval may", "{ assert (message.fd > 2) }", "Send", May},
+		{"interval impossible", "{ assert (message.flags < 0) }", "Send", Never},
+		{"interval certain", "{ assert (message.flags >= 0) }", "Send", Always},
+		{"contradiction", "{ assert (message.fd > 5 && message.fd < 3) }", "Send", Never},
+		{"tautology", "{ assert (message.fd > 5 || message.fd <= 5) }", "Send", Always},
+		{"missing field", "{ assert (message.data == \"x\") }", "Close", Never},
+		{"size bound", "{ assert (size (message.data) > 1048576) }", "Send", Never},
+		{"match misses", "{ match method=Recv { grant () } }", "Send", Never},
+		{"match hits", "{ match method=Send { grant () } }", "Send", Always},
+		{"implication", "{ assert (message.fd == 1 ==> message.flags == 2) }", "Send", May},
+		{"negation", "{ assert (!(message.flags >= 0)) }", "Send", Never},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyDir(t, "testdata/tls", "request src=demo.HttpClient dst=kl.VfsNet endpoint=socket "+tt.binding+"\n")
+			g, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := g.Edge(policy.Request, "client", "device-vfs", "socket", tt.method)
+			if e == nil || e.Status != tt.want {
+				t.Errorf("status = %v, want %v", e, tt.want)
+			}
+		})
+	}
+}
+
+// TestFlowStates: a Flow state no enter rule can reach keeps its
+// alternatives from granting.
+func TestFlowStates(t *testing.T) {
+	flow := `
+use nk.flow._
+policy object st : Flow {
+    type S = "a" | "b" | "c"
+    config = { states : ["a", "b", "c"], initial : "a", transitions : { "a" : ["b"], "b" : ["a"], "c" : ["a"] } }
+}
+request src=demo.HttpClient dst=kl.VfsNet endpoint=socket method=Send { st.allow {sid : dst_sid, states : ["c"]} }
+request src=demo.HttpClient dst=kl.VfsNet endpoint=socket method=Recv { st.allow {sid : dst_sid, states : ["b"]} }
+request src=demo.HttpClient dst=kl.VfsNet endpoint=socket method=Close { st.enter {sid : dst_sid, state : "b"} }
+request src=demo.HttpClient dst=kl.VfsNet endpoint=socket method=Poll {
+    choice (st.query {sid : dst_sid}) { "c" : grant () _ : deny () }
+}
+`
+	g, err := Load(copyDir(t, "testdata/tls", flow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, want := range map[string]Status{"Send": Never, "Recv": May, "Close": May, "Poll": Never} {
+		if e := g.Edge(policy.Request, "client", "device-vfs", "socket", m); e.Status != want {
+			t.Errorf("%s: %v, want %v", m, e.Status, want)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	g, err := Load("testdata/tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ref EventRef
+		ok  bool
+	}{
+		{EventRef{"execute", "kernel", "client", "", ""}, true},
+		{EventRef{"request", "client", "device-tls", "socket", "Send"}, true},
+		{EventRef{"response", "device-tls", "client", "socket", "Send"}, true},
+		{EventRef{"request", "client", "kernel", "locator", "Connect"}, true},
+		{EventRef{"request", "client", "device-vfs", "socket", "Send"}, false},
+		{EventRef{"response", "device-vfs", "client", "socket", "Send"}, false},
+		{EventRef{"request", "device-net", "client", "socket", "Send"}, false},
+		{EventRef{"security", "client", "", "", "Check"}, true},
+	}
+	for _, tt := range tests {
+		if err := g.Check(tt.ref); (err == nil) != tt.ok {
+			t.Errorf("Check(%+v) = %v, want ok %v", tt.ref, err, tt.ok)
+		}
+	}
+}
+
+func TestOutcomeSeq(t *testing.T) {
+	tests := []struct{ a, b, want outcome }{
+		{oNone, oNone, oNone},
+		{oNone, oGrant, oGrant},
+		{oGrant, oDeny, oDeny},
+		{oEither, oGrant, oEither},
+		{oNone | oGrant, oNone, oNone | oGrant},
+		{oEither, oDeny, oDeny},
+	}
+	for _, tt := range tests {
+		if got := seq(tt.a, tt.b); got != tt.want {
+			t.Errorf("seq(%b, %b) = %b, want %b", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestHandles: a channel that travels in a Handle field gives its
+// receivers edges, and through them paths.
+func TestHandles(t *testing.T) {
+	g, err := Load("testdata/handles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := g.Edge(policy.Request, "user", "vault", "pass", "Give")
+	if e == nil || e.Status != Always || !strings.HasPrefix(e.Channel, "handle from ") {
+		t.Fatalf("user -> vault = %+v, want an always edge through a handle", e)
+	}
+	r := g.CheckAll()[0]
+	if r.Holds || len(r.Counterexamples[0].Hops) != 1 {
+		t.Errorf("no_path = %+v, want a one-hop counterexample", r)
+	}
+	// The allow-list grants only calls on connections.
+	sc := g.Scenario
+	sc.Policy = ""
+	al, err := Prepare(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := al.Edge(policy.Request, "user", "vault", "pass", "Give"); e == nil || e.Status != Never {
+		t.Errorf("allow-list: user -> vault = %v, want never", e)
+	}
+	if e := al.Edge(policy.Request, "owner", "vault", "pass", "Give"); e == nil || e.Status != Always || GrantedBy(e) != "granted by the allow-list (connection vault)" {
+		t.Errorf("allow-list: owner -> vault = %v", e)
+	}
+}
+
+// TestRunTraceOnGraph checks every granted event of a real run of
+// scenarios/ping-flow against the scenario's graph.
+func TestRunTraceOnGraph(t *testing.T) {
+	g, err := Load("../scenarios/ping-flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(mustRead(t, "testdata/traces/ping-flow.jsonl"))), "\n") {
+		var r struct{ Kind, Src, Dst, Endpoint, Method, Decision string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Decision != "grant" {
+			continue
+		}
+		n++
+		if err := g.Check(EventRef{r.Kind, r.Src, r.Dst, r.Endpoint, r.Method}); err != nil {
+			t.Error(err)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d granted events in the trace", n)
+	}
+}
