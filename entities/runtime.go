@@ -75,6 +75,9 @@ func Open() (*Runtime, error) {
 	if err := unix.SetNonblock(KernelFD, false); err != nil {
 		return nil, fmt.Errorf("kernel socket: %w", err)
 	}
+	// Not dumpable: no core dumps, and no ptrace or /proc/PID/mem access by
+	// others of the same uid (exec reset what the trampoline set).
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	rt := newRuntime(KernelFD, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
 	rt.endpoints = parseEndpoints(os.Getenv("CAPSIM_ENDPOINTS"))
 	go rt.readLoop()

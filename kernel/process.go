@@ -270,7 +270,7 @@ func describeExit(st *ExitStatus) string {
 }
 
 func (p *process) kill() {
-	if p.cmd.Process != nil {
+	if p.cmd != nil && p.cmd.Process != nil {
 		_ = p.cmd.Process.Kill()
 	}
 }

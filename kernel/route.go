@@ -323,7 +323,16 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 	ipc.PutHeader(b, &ipc.Header{Kind: ipc.KindReply, NHandles: f.NHandles, Txn: c.clientTxn,
 		Endpoint: f.Endpoint, Method: f.Method, Status: status})
 	putSlots(b, slots)
-	_ = p.conn.send(b) // a client that cannot take its reply only hurts itself
+	if err := p.conn.send(b); err != nil {
+		// A client that does not read its replies only hurts itself: the
+		// reply is dropped, and the trace says why.
+		reason := "peer gone"
+		if err == errQueueFull {
+			reason = "limit: queued"
+		}
+		k.emit(&Record{Kind: "error", Src: srv.task.spec.Task, Dst: p.task.spec.Task, SrcClass: srv.task.spec.Class, DstClass: p.task.spec.Class,
+			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: c.clientTxn})
+	}
 }
 
 // replyStatus answers a call with a kernel status; the payload is the
