@@ -40,10 +40,14 @@ type Runtime struct {
 	riids    map[riidKey]uint16
 	badges   map[uint32]*ipc.Badge
 	serving  map[uint64]context.CancelFunc
-	handlers map[uint16]ipc.Handler
-	early    []*ipc.Request // requests that arrived before a handler was set
-	closed   chan struct{}
-	err      error
+	badgeCtx map[*ipc.Badge]context.Context
+	// replyChans recycles the one-slot channels calls wait on; a channel
+	// goes back only once nothing can send on it.
+	replyChans sync.Pool
+	handlers   map[uint16]ipc.Handler
+	early      []*ipc.Request // requests that arrived before a handler was set
+	closed     chan struct{}
+	err        error
 }
 
 type endpointInfo struct {
@@ -97,6 +101,8 @@ func newRuntime(fd int, task, class string) *Runtime {
 		serving:  make(map[uint64]context.CancelFunc),
 		handlers: make(map[uint16]ipc.Handler),
 		closed:   make(chan struct{}),
+
+		replyChans: sync.Pool{New: func() any { return make(chan reply, 1) }},
 	}
 }
 
@@ -138,7 +144,7 @@ func (rt *Runtime) send(b []byte) error {
 // deadline travels with the call, so the kernel enforces it too.
 func (rt *Runtime) Call(ctx context.Context, h ipc.Handle, m *ipc.Message) (*ipc.Message, error) {
 	txn := rt.txn.Add(1)
-	ch := make(chan reply, 1)
+	ch := rt.replyChans.Get().(chan reply)
 	rt.mu.Lock()
 	if rt.err != nil {
 		rt.mu.Unlock()
@@ -157,10 +163,12 @@ func (rt *Runtime) Call(ctx context.Context, h ipc.Handle, m *ipc.Message) (*ipc
 	}
 	select {
 	case r := <-ch:
+		rt.replyChans.Put(ch)
 		return r.m, r.err
 	case <-ctx.Done():
 		if rt.forget(txn) {
 			_ = rt.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindCancel, Txn: txn}, nil, nil))
+			rt.replyChans.Put(ch) // nothing will be sent on it any more
 		}
 		return nil, ctx.Err()
 	}
@@ -269,15 +277,32 @@ func (rt *Runtime) dispatch(f *ipc.Frame) {
 // context carrying the badge and ended by a cancel notice. Handlers may
 // block (accept, recv) without stalling other requests.
 func (rt *Runtime) serve(h ipc.Handler, req *ipc.Request) {
+	if inl, ok := h.(inline); ok && inl.inline() {
+		// A handler that never blocks needs no cancel: it is done before
+		// a cancel notice could be read.
+		h.Serve(rt.badgeContext(req.Badge), req, rt)
+		return
+	}
 	ctx, cancel := context.WithCancel(ipc.WithBadge(context.Background(), req.Badge))
 	rt.mu.Lock()
 	rt.serving[req.Txn] = cancel
 	rt.mu.Unlock()
-	if inl, ok := h.(inline); ok && inl.inline() {
-		h.Serve(ctx, req, rt)
-		return
-	}
 	go h.Serve(ctx, req, rt)
+}
+
+// badgeContext returns a context carrying the badge, made once per badge.
+func (rt *Runtime) badgeContext(b *ipc.Badge) context.Context {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if ctx, ok := rt.badgeCtx[b]; ok {
+		return ctx
+	}
+	ctx := ipc.WithBadge(context.Background(), b)
+	if rt.badgeCtx == nil {
+		rt.badgeCtx = make(map[*ipc.Badge]context.Context)
+	}
+	rt.badgeCtx[b] = ctx
+	return ctx
 }
 
 // inline marks handlers that never block, which the runtime then runs in
