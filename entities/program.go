@@ -17,8 +17,8 @@ const ProgramPrefix = "capsim:"
 
 // Program is a built-in entity program.
 type Program struct {
-	Name    string // "echo-server", run as capsim:echo-server
-	Class   string // the default class
+	Name  string // "echo-server", run as capsim:echo-server
+	Class string // the default class
 	// AlsoFor lists further classes this program is the default program of
 	// (capsim:vfs serves both kl.VfsNet and kl.VfsRamFs).
 	AlsoFor []string

@@ -43,8 +43,8 @@ type Kernel struct {
 
 	noticeMu sync.Mutex
 	noticed  map[string]bool
-	stopping    atomic.Bool
-	wg          sync.WaitGroup
+	stopping atomic.Bool
+	wg       sync.WaitGroup
 }
 
 // task is one scenario entity: a slot that outlives the processes that run

@@ -282,4 +282,6 @@ func (c *conn) SetWriteDeadline(t time.Time) error { c.writeDeadline.Store(&t); 
 // Fd returns the socket's descriptor in the backend's table.
 func (c *conn) Fd() int { return c.fd }
 
-func (c *conn) String() string { return fmt.Sprintf("posix.conn(fd %d %s->%s)", c.fd, c.local, c.remote) }
+func (c *conn) String() string {
+	return fmt.Sprintf("posix.conn(fd %d %s->%s)", c.fd, c.local, c.remote)
+}
