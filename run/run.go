@@ -395,7 +395,7 @@ func (sys *system) makeCerts(sc *scenario.Scenario) error {
 	}
 	var specs []certs.Spec
 	for _, c := range sc.Certs {
-		spec := certs.Spec{Name: c.Name, Hosts: c.Hosts, Issuer: c.Issuer, Revoked: c.Revoked}
+		spec := certs.Spec{Name: c.Name, Hosts: c.Hosts, Issuer: c.Issuer, Revoked: c.Revoked, Usage: c.Usage}
 		if c.Has("not_after") {
 			spec.NotAfter = c.NotAfter.String()
 		}

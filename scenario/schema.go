@@ -199,6 +199,7 @@ type Cert struct {
 	NotBefore time.Duration `toml:"not_before"` // offset from now; see Has("not_before")
 	Issuer    string        `toml:"issuer"`     // "" (the scenario CA) or "other"
 	Revoked   bool          `toml:"revoked"`
+	Usage     string        `toml:"usage"` // "" (server and client), "server" or "client"
 }
 
 // Property is a security goal that capsim verify proves from the policy.

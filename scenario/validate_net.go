@@ -168,6 +168,9 @@ func (v *validator) certs() {
 		for _, h := range c.Hosts {
 			ref(v, v.hosts, &c.Node, "hosts", what, "host", h)
 		}
+		if c.Usage != "" && c.Usage != "server" && c.Usage != "client" {
+			v.errorf(c.KeyPos("usage"), "%s: usage %q is not \"server\" or \"client\" (leave it out for both)", what, c.Usage)
+		}
 		if c.Issuer != "" && c.Issuer != "other" {
 			v.errorf(c.KeyPos("issuer"), "%s: issuer %q is not \"other\" (leave it out for the scenario CA)", what, c.Issuer)
 		}
