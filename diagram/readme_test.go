@@ -17,8 +17,10 @@ const (
 )
 
 // TestReadmeDiagrams checks that every scenario's README embeds its
-// current architecture diagram between the markers; -update rewrites
-// them (adding the section at the end of a README that has none).
+// current architecture diagram between the markers: a scenario without a
+// README, or a README without the markers, fails like a stale diagram.
+// -update rewrites them (adding the section at the end of a README that
+// has none).
 func TestReadmeDiagrams(t *testing.T) {
 	dirs, err := filepath.Glob("../scenarios/*/scenario.toml")
 	if err != nil {
@@ -42,11 +44,8 @@ func TestReadmeDiagrams(t *testing.T) {
 			if next == cur {
 				return
 			}
-			if !*update && !strings.Contains(cur, beginMarker) {
-				t.Skipf("%s has no %s section yet; run `go test ./diagram -run TestReadmeDiagrams -update` to add one", path, beginMarker)
-			}
 			if !*update {
-				t.Errorf("%s: the architecture diagram is not current; run `go test ./diagram -run TestReadmeDiagrams -update`", path)
+				t.Error(staleMessage(path, cur))
 				return
 			}
 			if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
@@ -54,6 +53,18 @@ func TestReadmeDiagrams(t *testing.T) {
 			}
 		})
 	}
+}
+
+// staleMessage says what is wrong with a README and how to fix it.
+func staleMessage(path, readme string) string {
+	const fix = "run `go test ./diagram -run TestReadmeDiagrams -update`"
+	switch {
+	case readme == "":
+		return path + ": missing; every scenario has a README with its architecture diagram: write one, then " + fix + " to add the diagram"
+	case !strings.Contains(readme, beginMarker) || !strings.Contains(readme, endMarker):
+		return path + ": no diagram section; " + fix + " to append one (or put the lines " + beginMarker + " and " + endMarker + " where it belongs, then run it)"
+	}
+	return path + ": the architecture diagram is not current; " + fix
 }
 
 // embed replaces the block between the markers, or appends a section.

@@ -197,7 +197,11 @@ func linkOptions(cfg HostConfig) *fdbased.Options {
 }
 
 func (h *Host) setup(cfg HostConfig) error {
-	ep, err := fdbased.New(linkOptions(cfg))
+	opts := linkOptions(cfg)
+	opts.ClosedFunc = func(terr tcpip.Error) {
+		h.log.Warn("NIC receive loop ended; the host is deaf", "err", terr)
+	}
+	ep, err := fdbased.New(opts)
 	if err != nil {
 		return fmt.Errorf("NIC link: %w", err)
 	}

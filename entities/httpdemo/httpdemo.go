@@ -44,7 +44,7 @@ const clientUsage = `capsim:http-client --url URL [--sha256 HEX] [--count N] [--
   --sha256 HEX    the body's expected SHA-256; a mismatch exits 1
   --count N       requests to make (default 1)
   --timeout D     per request (default 20s)
-  --wait D        retry a refused connection this long, while the server starts (default 10s)`
+  --wait D        retry a refused or unreachable connection this long, while the server starts (default 10s)`
 
 func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 	fl := flag.NewFlagSet("http-server", flag.ContinueOnError)
@@ -89,6 +89,12 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// notUpYet reports an error that a server still starting gives: nothing
+// listens yet, or its host does not answer ARP yet.
+func notUpYet(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
 }
 
 // blobFlags are --blob PATH=SIZE flags.
@@ -167,8 +173,8 @@ func runClient(ctx context.Context, rt *entities.Runtime, args []string) int {
 	out := rt.Stdout()
 	for i := 0; i < *count; i++ {
 		err := fetch(ctx, client, *url, strings.ToLower(*want), out)
-		for deadline := time.Now().Add(*wait); i == 0 && errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond) // the server may not listen yet
+		for deadline := time.Now().Add(*wait); i == 0 && notUpYet(err) && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond) // the server or its host may not be up yet
 			err = fetch(ctx, client, *url, strings.ToLower(*want), out)
 		}
 		if err != nil {

@@ -22,6 +22,16 @@
 // ("run.pcap" becomes "run-wan.pcap"). The same frames are kept in memory
 // (bounded per segment) for [Network.Contains].
 //
+// [Network.Stats] counts what each segment did (frames, deliveries, floods
+// and every kind of drop), so tests and expectations can assert on frame
+// counts rather than timing; [Config.OnEvent] reports partitions and heals.
+//
+// A caveat for whoever owns a port's other end: gVisor's fdbased endpoint in
+// RecvMMsg mode spins forever once the socket's peer closes (recvmmsg then
+// returns batches of empty messages) and Stack.Destroy never returns. Destroy
+// such a stack (or end its process) before [Network.Close], or use the Readv
+// dispatch mode, which stops at end of file.
+//
 // The host gateway ([Network.AddGateway]) is a small gVisor stack in the
 // kernel's process, attached to a segment as one more port. A [Forward]
 // carries real TCP connections from a loopback listener into a simulated

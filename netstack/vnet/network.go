@@ -49,8 +49,8 @@ func New(cfg Config) (*Network, error) {
 		segs: make(map[string]*segment),
 		done: make(chan struct{}),
 	}
-	for i, sc := range cfg.Segments {
-		s, err := newSegment(n, sc, i)
+	for _, sc := range cfg.Segments {
+		s, err := newSegment(n, sc)
 		if err != nil {
 			n.closeCaptures()
 			return nil, err
@@ -199,10 +199,12 @@ func (n *Network) Stats(segment string) (Stats, error) {
 	return s.stats.snapshot(), nil
 }
 
-// Contains reports whether the frames a segment carried hold needle. Only
-// the first RecordCap bytes of frames are kept: when needle is not found
-// and the record was truncated, Contains returns false and an error, since
-// absence cannot be proved.
+// Contains reports whether the frames a segment carried (every frame a host
+// sent, lost or not) hold needle, within one frame or, for needles of up to
+// 64 bytes, across the boundary of two consecutive segments of a TCP stream.
+// Only the first RecordCap bytes are kept: when needle is not found and the
+// record was truncated, Contains returns false and an error wrapping
+// ErrTruncated, since absence cannot be proved.
 func (n *Network) Contains(segment string, needle []byte) (bool, error) {
 	s, err := n.segment(segment)
 	if err != nil {

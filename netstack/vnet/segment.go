@@ -41,7 +41,7 @@ type segment struct {
 	bufs        framePool  // copies of frames that wait in the scheduler
 }
 
-func newSegment(n *Network, sc SegmentConfig, index int) (*segment, error) {
+func newSegment(n *Network, sc SegmentConfig) (*segment, error) {
 	s := &segment{
 		net:      n,
 		cfg:      sc,
@@ -62,7 +62,6 @@ func newSegment(n *Network, sc SegmentConfig, index int) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = index
 	return s, nil
 }
 

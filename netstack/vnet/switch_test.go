@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -141,25 +142,43 @@ func TestPartitionDropsUntilHeal(t *testing.T) {
 func TestScheduledPartition(t *testing.T) {
 	cfg := oneSegment(Impairments{})
 	// Out of order on purpose: the schedule runs by offset.
-	cfg.Segments[0].Schedule = []Event{{At: 200e6, Do: Heal}, {At: 0, Do: Partition}}
+	cfg.Segments[0].Schedule = []Event{{At: time.Second, Do: Heal}, {At: 0, Do: Partition}}
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	a := addRawPort(t, n, "lan", "a", 1)
+	b := addRawPort(t, n, "lan", "b", 2)
 	var mu sync.Mutex
 	var seen []string
-	cfg.OnEvent = func(seg string, e Event) {
+	n.cfg.OnEvent = func(seg string, e Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, seg+":"+e.Do.String())
+		if e.Do == Partition {
+			a.send(broadcast, 1, 64) // sent while partitioned
+		}
 	}
-	n := startNet(t, cfg)
-	a := addRawPort(t, n, "lan", "a", 1)
-	b := addRawPort(t, n, "lan", "b", 2)
-	waitFor(t, "partition", func() bool { return n.segs["lan"].partitioned.Load() })
-	// Keep sending until a frame gets through: the schedule heals the link.
-	seq := uint32(0)
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "partition", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) > 0
+	})
+	// The frames sent during the partition are dropped; the first to get
+	// through is sent after the heal.
+	seq := uint32(2)
 	waitFor(t, "heal", func() bool {
 		a.send(broadcast, seq, 64)
 		seq++
 		return b.pending()
 	})
+	if got := seqOf(b.recv()); got == 1 {
+		t.Error("the frame sent during the partition got through")
+	}
 	if st := stats(t, n, "lan"); st.Partitioned == 0 {
 		t.Errorf("no frame was dropped by the partition: %+v", st)
 	}

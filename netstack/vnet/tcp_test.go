@@ -64,7 +64,12 @@ func serveSink(l net.Listener) <-chan error {
 // transfer sends data over c, half-closes, and checks the peer's digest.
 func transfer(t testing.TB, c *gonet.TCPConn, data []byte, errc <-chan error) {
 	t.Helper()
-	c.SetDeadline(time.Now().Add(guard))
+	transferWithin(t, c, data, errc, guard)
+}
+
+func transferWithin(t testing.TB, c *gonet.TCPConn, data []byte, errc <-chan error, limit time.Duration) {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(limit))
 	if _, err := c.Write(data); err != nil {
 		t.Fatalf("write: %v", err)
 	}
