@@ -18,7 +18,7 @@ import (
 // The test binary serves as the capsim binary for the built-in programs.
 func TestMain(m *testing.M) {
 	confine.MainIfTrampoline()
-	builtin.Registry().MainIfEntity()
+	registry().MainIfEntity()
 	os.Exit(m.Run())
 }
 
@@ -40,7 +40,14 @@ func TestShippedScenarios(t *testing.T) {
 	}
 }
 
-func registry() *entities.Registry { return builtin.Registry() }
+// registry is the built-in programs plus the ones only these tests use.
+func registry() *entities.Registry {
+	r := builtin.Registry()
+	for _, p := range testPrograms() {
+		r.Register(p)
+	}
+	return r
+}
 
 func runDir(ctx context.Context, dir string, opts run.Options) (*run.Report, error) {
 	sc, err := scenario.Load(dir)
@@ -57,7 +64,7 @@ func runScenario(t *testing.T, dir string, opts run.Options) (*run.Report, strin
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	opts.Registry = builtin.Registry()
+	opts.Registry = registry()
 	opts.Output, opts.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
 	rep, err := run.Run(context.Background(), sc, opts)
 	if err != nil {
