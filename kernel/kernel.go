@@ -73,6 +73,7 @@ type ExitStatus struct {
 
 // New checks cfg and builds a kernel. Nothing starts until Start.
 func New(cfg Config) (*Kernel, error) {
+	closeInheritedOnExec()
 	k := &Kernel{cfg: cfg, log: cfg.Log, tracer: cfg.Tracer, tasks: make(map[string]*task)}
 	if k.log == nil {
 		k.log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -236,5 +237,25 @@ func TestIsolatedEntityCannotReachHostLoopback(t *testing.T) {
 			s.wait(t)
 			s.expectExit(t, "probe", tc.code)
 		})
+	}
+}
+
+// An entity holds 0-3 and nothing else, even unconfined, even when the
+// kernel itself inherited more (this test opens a descriptor without
+// close-on-exec first).
+func TestEntityInheritsNoStrayDescriptors(t *testing.T) {
+	fd, err := syscall.Open("/dev/null", syscall.O_RDONLY, 0) // no O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	// ls, not a Go program: the Go runtime opens descriptors of its own.
+	probe := kernel.EntitySpec{Task: "probe", Class: "demo.EchoClient", Path: "/bin/ls", Argv0: "ls", Args: []string{"/proc/self/fd"}, Main: true}
+	s := startSystem(t, kernel.Config{Entities: []kernel.EntitySpec{probe}, Isolate: kernel.IsolateOff}, nil)
+	s.wait(t)
+	s.expectExit(t, "probe", 0)
+	// 0-3, and the descriptor ls opened to list the folder.
+	if got := strings.Fields(s.k.Output("probe")); strings.Join(got, " ") != "0 1 2 3 4" {
+		t.Errorf("the entity holds descriptors %v, want 0 1 2 3 (and ls's own 4)", got)
 	}
 }
