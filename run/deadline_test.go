@@ -16,7 +16,10 @@ import (
 )
 
 func testPrograms() []*entities.Program {
-	return []*entities.Program{{Name: "test-deadlines", Class: "demo.HttpClient", Run: runDeadlines}}
+	return []*entities.Program{
+		{Name: "test-deadlines", Class: "demo.HttpClient", Run: runDeadlines},
+		{Name: "test-ask", Class: "test.Verifier", Run: runAsk},
+	}
 }
 
 // runDeadlines checks net.Conn deadlines over the client API, on the
