@@ -19,6 +19,7 @@ func testPrograms() []*entities.Program {
 	return []*entities.Program{
 		{Name: "test-deadlines", Class: "demo.HttpClient", Run: runDeadlines},
 		{Name: "test-ask", Class: "test.Verifier", Run: runAsk},
+		{Name: "test-files", Class: "demo.HttpServer", Run: runFiles},
 	}
 }
 

@@ -257,3 +257,6 @@ func (d dirEntry) info() (fs.FileInfo, error) {
 	}
 	return d.fsys.Stat(path.Join(d.dir, d.e.Name))
 }
+
+// NewFileInfo returns st as the fs.FileInfo of a file called name.
+func NewFileInfo(name string, st FileStat) fs.FileInfo { return fileInfo{name: name, st: st} }
