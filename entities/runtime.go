@@ -34,6 +34,15 @@ type Runtime struct {
 	wmu sync.Mutex // one frame at a time on the socket
 	txn atomic.Uint64
 
+	// readMu is the reading role: whoever holds it reads the socket and
+	// dispatches what arrives. A server's reader goroutine holds it for
+	// good; in a pure client the goroutine waiting for a reply takes it
+	// and reads its own reply, saving a goroutine hand-off per call.
+	readMu     sync.Mutex
+	readBuf    []byte
+	readerOnce sync.Once
+	leaderFree chan struct{} // a waiting caller may take the reading role
+
 	mu       sync.Mutex
 	waiting  map[uint64]chan reply
 	channels map[string]ipc.Handle
@@ -84,7 +93,6 @@ func Open() (*Runtime, error) {
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	rt := newRuntime(KernelFD, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
 	rt.endpoints = parseEndpoints(os.Getenv("CAPSIM_ENDPOINTS"))
-	go rt.readLoop()
 	return rt, nil
 }
 
@@ -103,6 +111,7 @@ func newRuntime(fd int, task, class string) *Runtime {
 		closed:   make(chan struct{}),
 
 		replyChans: sync.Pool{New: func() any { return make(chan reply, 1) }},
+		leaderFree: make(chan struct{}, 1),
 	}
 }
 
@@ -161,16 +170,65 @@ func (rt *Runtime) Call(ctx context.Context, h ipc.Handle, m *ipc.Message) (*ipc
 		rt.forget(txn)
 		return nil, fmt.Errorf("call: %w", err)
 	}
-	select {
-	case r := <-ch:
+	r, ok := rt.await(ctx, ch)
+	if ok {
 		rt.replyChans.Put(ch)
 		return r.m, r.err
-	case <-ctx.Done():
-		if rt.forget(txn) {
-			_ = rt.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindCancel, Txn: txn}, nil, nil))
-			rt.replyChans.Put(ch) // nothing will be sent on it any more
+	}
+	if rt.forget(txn) {
+		_ = rt.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindCancel, Txn: txn}, nil, nil))
+		rt.replyChans.Put(ch) // nothing will be sent on it any more
+	}
+	return nil, ctx.Err()
+}
+
+// await waits for the reply on ch; ok is false when ctx ended first. When
+// no one reads the socket, the caller takes the reading role itself.
+func (rt *Runtime) await(ctx context.Context, ch chan reply) (reply, bool) {
+	for {
+		select {
+		case r := <-ch:
+			return r, true
+		default:
 		}
-		return nil, ctx.Err()
+		if rt.readMu.TryLock() {
+			r, ok := rt.lead(ctx, ch)
+			rt.readMu.Unlock()
+			select { // another caller may be waiting to read
+			case rt.leaderFree <- struct{}{}:
+			default:
+			}
+			return r, ok
+		}
+		select {
+		case r := <-ch:
+			return r, true
+		case <-rt.leaderFree:
+		case <-ctx.Done():
+			return reply{}, false
+		}
+	}
+}
+
+// lead reads and dispatches frames until ch has the reply or ctx ends.
+// Waiting happens in poll with a short timeout, so a cancelled context is
+// noticed even when no frame comes.
+func (rt *Runtime) lead(ctx context.Context, ch chan reply) (reply, bool) {
+	for {
+		select {
+		case r := <-ch:
+			return r, true
+		default:
+		}
+		if ctx.Err() != nil {
+			return reply{}, false
+		}
+		fds := []unix.PollFd{{Fd: int32(rt.fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 50); err != nil && err != unix.EINTR {
+			rt.shutdown(&ipc.Error{Status: ipc.PeerGone, Reason: "kernel connection: " + err.Error()})
+		} else if n > 0 {
+			rt.readOne()
+		}
 	}
 }
 
@@ -196,31 +254,46 @@ func (rt *Runtime) Reply(req *ipc.Request, m *ipc.Message) error {
 	return rt.send(ipc.Append(make([]byte, 0, ipc.HeaderSize+len(m.Payload)), hdr, m.Handles, m.Payload))
 }
 
-// readLoop reads frames from the kernel until the socket closes.
-func (rt *Runtime) readLoop() {
-	buf := make([]byte, rt.maxFrame)
-	for {
-		n, _, flags, _, err := unix.Recvmsg(rt.fd, buf, nil, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err == nil && n == 0 {
-			err = errors.New("kernel closed the connection")
-		}
-		if err == nil && flags&unix.MSG_TRUNC != 0 {
-			err = errors.New("frame larger than the runtime's buffer")
-		}
-		if err != nil {
-			rt.shutdown(&ipc.Error{Status: ipc.PeerGone, Reason: "kernel connection: " + err.Error()})
-			return
-		}
-		f, err := ipc.Decode(buf[:n], 0)
-		if err != nil {
-			rt.Log.Warn("dropped a malformed frame from the kernel", "err", err)
-			continue
-		}
-		rt.dispatch(f)
+// startReader starts the reader goroutine a server needs (requests and
+// notices arrive whether or not it is calling); it holds the reading role
+// for good.
+func (rt *Runtime) startReader() {
+	rt.readerOnce.Do(func() {
+		go func() {
+			rt.readMu.Lock()
+			for rt.readOne() {
+			}
+		}()
+	})
+}
+
+// readOne reads one frame (blocking) and dispatches it. Call with readMu
+// held. It returns false once the connection has ended.
+func (rt *Runtime) readOne() bool {
+	if rt.readBuf == nil {
+		rt.readBuf = make([]byte, rt.maxFrame)
 	}
+	n, _, flags, _, err := unix.Recvmsg(rt.fd, rt.readBuf, nil, 0)
+	if err == unix.EINTR {
+		return true
+	}
+	if err == nil && n == 0 {
+		err = errors.New("kernel closed the connection")
+	}
+	if err == nil && flags&unix.MSG_TRUNC != 0 {
+		err = errors.New("frame larger than the runtime's buffer")
+	}
+	if err != nil {
+		rt.shutdown(&ipc.Error{Status: ipc.PeerGone, Reason: "kernel connection: " + err.Error()})
+		return false
+	}
+	f, err := ipc.Decode(rt.readBuf[:n], 0)
+	if err != nil {
+		rt.Log.Warn("dropped a malformed frame from the kernel", "err", err)
+		return true
+	}
+	rt.dispatch(f)
+	return true
 }
 
 // dispatch handles one frame from the kernel. The payload is copied, since
@@ -349,6 +422,7 @@ func (rt *Runtime) Handle(name string, h ipc.Handler) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("class %s has no endpoint %q (CAPSIM_ENDPOINTS)", rt.Class, name)
 	}
+	rt.startReader()
 	rt.mu.Lock()
 	for _, id := range ids {
 		rt.handlers[id] = h
@@ -392,6 +466,7 @@ func (rt *Runtime) Endpoints() []string {
 
 // Serve blocks until ctx ends or the kernel connection closes.
 func (rt *Runtime) Serve(ctx context.Context) error {
+	rt.startReader()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -428,13 +503,11 @@ func (rt *Runtime) CallRaw(ctx context.Context, frame []byte) (*ipc.Message, err
 		rt.forget(txn)
 		return nil, err
 	}
-	select {
-	case r := <-ch:
+	if r, ok := rt.await(ctx, ch); ok {
 		return r.m, r.err
-	case <-ctx.Done():
-		rt.forget(txn)
-		return nil, ctx.Err()
 	}
+	rt.forget(txn)
+	return nil, ctx.Err()
 }
 
 // NextTxn reserves a transaction id for a frame built by hand.

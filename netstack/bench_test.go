@@ -1,10 +1,14 @@
 package netstack
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"testing"
+
+	"capsim/netstack/vnet"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
@@ -19,14 +23,17 @@ func BenchmarkInProcessStacks(b *testing.B) {
 	for _, mtu := range []int{1500, 65000} {
 		b.Run(fmt.Sprintf("bulk/mtu=%d", mtu), func(b *testing.B) { benchBulk(b, mtu) })
 		b.Run(fmt.Sprintf("bulk-gonet/mtu=%d", mtu), func(b *testing.B) { benchBulkGonet(b, mtu) })
+		b.Run(fmt.Sprintf("bulk-switch/mtu=%d", mtu), func(b *testing.B) { benchBulkSwitch(b, mtu) })
 	}
 	b.Run("connections/mtu=1500", benchConnections)
 }
 
 const bulkChunk = 64 << 10
 
-func benchBulk(b *testing.B, mtu int) {
-	p := newPair(b, mtu)
+func benchBulk(b *testing.B, mtu int) { benchBulkPair(b, newPair(b, mtu)) }
+
+// benchBulkPair is benchBulk on the hosts of p.
+func benchBulkPair(b *testing.B, p *pair) {
 	ctx := testCtx(b)
 	c, srv := p.connected(b, 5001)
 	chunk := make([]byte, bulkChunk)
@@ -96,6 +103,29 @@ func benchConnections(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+}
+
+// benchBulkSwitch is benchBulk with the two stacks joined through the
+// virtual switch (vnet, in this process) instead of directly: what the
+// switch's hop costs, apart from processes and IPC.
+func benchBulkSwitch(b *testing.B, mtu int) {
+	n, err := vnet.New(vnet.Config{Logger: slog.New(slog.DiscardHandler), RecordCap: -1,
+		Segments: []vnet.SegmentConfig{{Name: "lan", MTU: mtu}}})
+	check(b, err)
+	check(b, n.Start(context.Background()))
+	b.Cleanup(func() { n.Close() }) // cleanups run last first: after the hosts
+	mk := func(name string, addr netip.Addr) *Host {
+		fd, err := n.AddPort("lan", name)
+		check(b, err)
+		h, err := NewHost(HostConfig{Name: name, NICFD: fd, MTU: mtu, Logger: slog.New(slog.DiscardHandler),
+			Addresses: []netip.Prefix{netip.PrefixFrom(addr, 24)}})
+		check(b, err)
+		b.Cleanup(func() { h.Close() })
+		return h
+	}
+	p := &pair{a: mk("a", addrA), b: mk("b", addrB)}
+	p.sa, p.sb = NewSockets(p.a, SocketsConfig{}), NewSockets(p.b, SocketsConfig{})
+	benchBulkPair(b, p)
 }
 
 // benchBulkGonet is benchBulk on the bare stacks through gVisor's gonet

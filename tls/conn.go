@@ -8,8 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"syscall"
+
+	"capsim/api/capsim/socket"
 )
 
 // readSize is the most plaintext one fill reads (a TLS record holds at most
@@ -51,13 +54,28 @@ func newSession(conn *gotls.Conn, peer string, log *slog.Logger) *Session {
 	return s
 }
 
-// fill decrypts what the next read gives into buf. The caller has set
-// reading under mu.
+// fill decrypts what the next read gives into buf, and then, over a
+// downConn, the records already received (up to socket.MaxData buffered),
+// so that one Recv of the client can take more than one record. The
+// caller has set reading under mu.
 func (s *Session) fill() {
 	n, err := s.conn.Read(s.rtmp)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = append(s.buf, s.rtmp[:n]...)
+	if dc, ok := s.conn.NetConn().(*downConn); ok && err == nil {
+		dc.noWait.Store(true)
+		for err == nil && len(s.buf) < socket.MaxData && !s.closed {
+			s.mu.Unlock()
+			n, err = s.conn.Read(s.rtmp)
+			s.mu.Lock()
+			s.buf = append(s.buf, s.rtmp[:n]...)
+		}
+		dc.noWait.Store(false)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = nil // nothing more received yet
+		}
+	}
 	if err != nil {
 		s.rerr = err
 		if !errors.Is(err, io.EOF) {
@@ -176,7 +194,16 @@ func (s *Session) Read(p []byte) (int, error) {
 func (s *Session) Write(p []byte) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.conn.Write(p)
+	dc, ok := s.conn.NetConn().(*downConn)
+	if !ok {
+		return s.conn.Write(p)
+	}
+	dc.beginBatch() // one downstream Send for the records, not one each
+	n, err := s.conn.Write(p)
+	if ferr := dc.endBatch(); err == nil && ferr != nil {
+		return 0, ferr
+	}
+	return n, err
 }
 
 // CloseWrite sends close_notify; the session can still read.

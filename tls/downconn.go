@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,24 +54,56 @@ func sockAddr(ap netip.AddrPort) socket.Addr {
 // downConn is a net.Conn over one descriptor of the downstream socket
 // backend: what the TLS sessions of the terminator read and write.
 type downConn struct {
-	down          *socket.Client
-	fd            int32
-	local, remote net.Addr
-	ctx           context.Context // cancelled by Close: ends blocked calls
-	cancel        context.CancelFunc
-	mu            sync.Mutex
-	rdl, wdl      time.Time
-	once          sync.Once
-	closeErr      error
+	down      *socket.Client
+	fd        int32
+	remote    net.Addr
+	localOnce sync.Once
+	local     atomic.Pointer[net.TCPAddr] // nil until known: LocalAddr asks once
+	ctx       context.Context             // cancelled by Close: ends blocked calls
+	cancel    context.CancelFunc
+	mu        sync.Mutex
+	rdl, wdl  time.Time
+	once      sync.Once
+	closeErr  error
+
+	// Read-ahead: one downstream Recv takes what is queued (up to MaxData)
+	// and the TLS layer's small reads are served from it. With noWait set
+	// a read that finds it empty fails at once with a timeout (which
+	// crypto/tls treats as temporary): Session.fill uses it to decrypt the
+	// records already received without waiting for more.
+	rmu    sync.Mutex
+	rbuf   []byte
+	noWait atomic.Bool
+
+	// Write batching: between beginBatch and endBatch the TLS records of
+	// one Session.Write are gathered and sent in Sends of up to MaxData,
+	// not one Send per record.
+	wmu      sync.Mutex
+	batching bool
+	wbuf     []byte
 }
 
+// newDownConn wraps downstream descriptor fd. An invalid local address is
+// asked for (GetSockName) only when LocalAddr is first called, which saves
+// a downstream round trip per connection.
 func newDownConn(down *socket.Client, fd int32, local, remote netip.AddrPort) *downConn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &downConn{
+	c := &downConn{
 		down: down, fd: fd, ctx: ctx, cancel: cancel,
-		local:  net.TCPAddrFromAddrPort(local),
 		remote: net.TCPAddrFromAddrPort(remote),
 	}
+	if local.IsValid() {
+		c.local.Store(net.TCPAddrFromAddrPort(local))
+	}
+	return c
+}
+
+// localAddr is the local address if known (for errors: no round trip).
+func (c *downConn) localAddr() net.Addr {
+	if a := c.local.Load(); a != nil {
+		return a
+	}
+	return nil
 }
 
 func (c *downConn) callCtx(deadline time.Time) (context.Context, context.CancelFunc) {
@@ -87,29 +120,96 @@ func (c *downConn) opError(op string, ctx context.Context, err error) error {
 	case ctx.Err() == context.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
 		err = os.ErrDeadlineExceeded
 	}
-	return &net.OpError{Op: op, Net: "tcp", Source: c.local, Addr: c.remote, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.localAddr(), Addr: c.remote, Err: err}
 }
 
-// Read implements net.Conn: one downstream Recv.
+// Read implements net.Conn: from the read-ahead, refilled by one
+// downstream Recv of up to MaxData.
 func (c *downConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if len(c.rbuf) == 0 {
+		if c.noWait.Load() {
+			return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.localAddr(), Addr: c.remote, Err: os.ErrDeadlineExceeded}
+		}
+		data, err := c.recv()
+		if err != nil {
+			return 0, err
+		}
+		c.rbuf = data
+	}
+	n := copy(p, c.rbuf)
+	c.rbuf = c.rbuf[n:]
+	if len(c.rbuf) == 0 {
+		c.rbuf = nil // do not pin the Recv's buffer
+	}
+	return n, nil
+}
+
+// recv is one downstream Recv of up to MaxData bytes; io.EOF at the end.
+func (c *downConn) recv() ([]byte, error) {
 	c.mu.Lock()
 	dl := c.rdl
 	c.mu.Unlock()
 	ctx, cancel := c.callCtx(dl)
 	defer cancel()
-	size := min(len(p), socket.MaxData)
-	data, err := c.down.Recv(ctx, c.fd, uint32(size), 0)
+	data, err := c.down.Recv(ctx, c.fd, socket.MaxData, 0)
 	if err != nil {
-		return 0, c.opError("read", ctx, err)
+		return nil, c.opError("read", ctx, err)
 	}
-	if len(data) == 0 && size > 0 {
-		return 0, io.EOF
+	if len(data) == 0 {
+		return nil, io.EOF
 	}
-	return copy(p, data), nil
+	return data, nil
 }
 
-// Write implements net.Conn: downstream Sends until all of p is taken.
+// Write implements net.Conn: downstream Sends until all of p is taken;
+// while batching, p is gathered and sent by endBatch (or once a Send's
+// worth is gathered).
 func (c *downConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.batching {
+		return c.send(p)
+	}
+	if len(c.wbuf) > 0 && len(c.wbuf)+len(p) > socket.MaxData {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	c.wbuf = append(c.wbuf, p...)
+	return len(p), nil
+}
+
+// beginBatch starts gathering writes.
+func (c *downConn) beginBatch() {
+	c.wmu.Lock()
+	c.batching = true
+	c.wmu.Unlock()
+}
+
+// endBatch sends what was gathered and stops gathering.
+func (c *downConn) endBatch() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.batching = false
+	return c.flushLocked()
+}
+
+func (c *downConn) flushLocked() error {
+	if len(c.wbuf) == 0 {
+		return nil
+	}
+	_, err := c.send(c.wbuf)
+	c.wbuf = c.wbuf[:0] // kept: never grows much past MaxData
+	return err
+}
+
+// send is downstream Sends until all of p is taken.
+func (c *downConn) send(p []byte) (int, error) {
 	c.mu.Lock()
 	dl := c.wdl
 	c.mu.Unlock()
@@ -142,7 +242,25 @@ func (c *downConn) Close() error {
 	return c.closeErr
 }
 
-func (c *downConn) LocalAddr() net.Addr  { return c.local }
+// LocalAddr implements net.Conn: the downstream socket's own address,
+// asked for once when not given to newDownConn.
+func (c *downConn) LocalAddr() net.Addr {
+	c.localOnce.Do(func() {
+		if c.local.Load() != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		defer cancel()
+		a := &net.TCPAddr{}
+		if la, err := c.down.GetSockName(ctx, c.fd); err == nil {
+			if ap, ok := addrPort(la); ok {
+				a = net.TCPAddrFromAddrPort(ap)
+			}
+		}
+		c.local.Store(a)
+	})
+	return c.local.Load()
+}
 func (c *downConn) RemoteAddr() net.Addr { return c.remote }
 
 func (c *downConn) SetDeadline(t time.Time) error {

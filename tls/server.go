@@ -209,11 +209,7 @@ func (t *Terminator) resolvedName(ctx context.Context, a netip.Addr) string {
 }
 
 func (t *Terminator) clientHandshake(ctx context.Context, s *tsock, fd, down int32, name string, peer netip.AddrPort, o SockOpts) error {
-	local := netip.AddrPort{}
-	if la, err := t.down.GetSockName(ctx, down); err == nil {
-		local, _ = addrPort(la)
-	}
-	conn := newDownConn(t.down, down, local, peer)
+	conn := newDownConn(t.down, down, netip.AddrPort{}, peer) // local address: asked for when needed
 	sess, err := t.cfg.Client(ctx, conn, SessionOptions{ServerName: name, RequireOCSP: o.RequireOCSP})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,11 +275,7 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 
 func (t *Terminator) serverHandshake(ctx context.Context, conn int32, peer socket.Addr) (*tsock, error) {
 	pap, _ := addrPort(peer)
-	local := netip.AddrPort{}
-	if la, err := t.down.GetSockName(ctx, conn); err == nil {
-		local, _ = addrPort(la)
-	}
-	sess, err := t.cfg.Server(ctx, newDownConn(t.down, conn, local, pap), SessionOptions{})
+	sess, err := t.cfg.Server(ctx, newDownConn(t.down, conn, netip.AddrPort{}, pap), SessionOptions{}) // local address: asked for when needed
 	if err != nil {
 		return nil, err
 	}

@@ -68,8 +68,7 @@ func (n *Net) dialAddr(ctx context.Context, ap netip.AddrPort) (net.Conn, error)
 		return nil, err
 	}
 	c := n.newConn(fd)
-	c.remote = ap
-	c.local, _ = n.GetSockName(ctx, fd)
+	c.remote = ap // the local address is asked for when LocalAddr is called
 	return c, nil
 }
 
@@ -131,10 +130,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: err}
 	}
 	c := l.n.newConn(fd)
-	c.remote, c.local = peer, l.addr
-	if local, err := l.n.GetSockName(context.Background(), fd); err == nil {
-		c.local = local
-	}
+	c.remote, c.local = peer, l.addr // until LocalAddr asks the backend
 	return c, nil
 }
 
@@ -153,9 +149,15 @@ func tcpAddr(ap netip.AddrPort) *net.TCPAddr { return net.TCPAddrFromAddrPort(ap
 // deadline wait with Poll, which has no side effects when it is cut short,
 // and then move data without blocking; so no byte is lost to a deadline.
 type conn struct {
-	n             *Net
-	fd            int
-	local, remote netip.AddrPort
+	n      *Net
+	fd     int
+	remote netip.AddrPort
+	// local is the socket's address: a listener's until LocalAddr first
+	// asks the backend (GetSockName), so that connecting and accepting
+	// cost no round trip for it.
+	localMu    sync.Mutex
+	local      netip.AddrPort
+	localAsked bool
 
 	readDeadline  atomic.Pointer[time.Time]
 	writeDeadline atomic.Pointer[time.Time]
@@ -173,7 +175,7 @@ func (c *conn) opErr(op string, err error) error {
 	if c.closed.Load() {
 		err = net.ErrClosed
 	}
-	return &net.OpError{Op: op, Net: "tcp", Source: tcpAddr(c.local), Addr: tcpAddr(c.remote), Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Source: tcpAddr(c.knownLocal()), Addr: tcpAddr(c.remote), Err: err}
 }
 
 func (c *conn) Read(b []byte) (int, error) {
@@ -267,7 +269,26 @@ func (c *conn) CloseWrite() error {
 	return c.opErr("shutdown", c.n.Shutdown(context.Background(), c.fd, syscall.SHUT_WR))
 }
 
-func (c *conn) LocalAddr() net.Addr  { return tcpAddr(c.local) }
+// LocalAddr implements net.Conn; the first call asks the backend.
+func (c *conn) LocalAddr() net.Addr {
+	c.localMu.Lock()
+	defer c.localMu.Unlock()
+	if !c.localAsked {
+		c.localAsked = true
+		if local, err := c.n.GetSockName(context.Background(), c.fd); err == nil {
+			c.local = local
+		}
+	}
+	return tcpAddr(c.local)
+}
+
+// knownLocal is the local address as far as known, without a round trip.
+func (c *conn) knownLocal() netip.AddrPort {
+	c.localMu.Lock()
+	defer c.localMu.Unlock()
+	return c.local
+}
+
 func (c *conn) RemoteAddr() net.Addr { return tcpAddr(c.remote) }
 
 func (c *conn) SetDeadline(t time.Time) error {
@@ -283,5 +304,5 @@ func (c *conn) SetWriteDeadline(t time.Time) error { c.writeDeadline.Store(&t); 
 func (c *conn) Fd() int { return c.fd }
 
 func (c *conn) String() string {
-	return fmt.Sprintf("posix.conn(fd %d %s->%s)", c.fd, c.local, c.remote)
+	return fmt.Sprintf("posix.conn(fd %d %s->%s)", c.fd, c.knownLocal(), c.remote)
 }

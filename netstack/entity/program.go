@@ -5,8 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/netip"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"capsim/api/capsim/socket"
 	"capsim/entities"
@@ -55,8 +59,14 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 }
 
 func parseFlags(rt *entities.Runtime, args []string) (*netstack.HostConfig, error) {
+	return parseArgs(args, rt.Task, rt.Stderr(), rt.Log)
+}
+
+// parseArgs is parseFlags for a task name, a stderr and a logger. On
+// success the returned NICFD is the host's own descriptor (see nicFD).
+func parseArgs(args []string, task string, stderr io.Writer, log *slog.Logger) (*netstack.HostConfig, error) {
 	fl := flag.NewFlagSet("netstack", flag.ContinueOnError)
-	fl.SetOutput(rt.Stderr())
+	fl.SetOutput(stderr)
 	var addrs, routes, hosts listFlag
 	nic := fl.String("nic", "", "the NIC: fd:N, a SOCK_SEQPACKET socket of Ethernet frames")
 	name := fl.String("name", "", "the host's name (default: the task's)")
@@ -70,13 +80,9 @@ func parseFlags(rt *entities.Runtime, args []string) (*netstack.HostConfig, erro
 	if *nic == "" {
 		return nil, errors.New("--nic is required (the kernel passes it from the scenario's [[link]])")
 	}
-	f, err := entities.File(*nic)
-	if err != nil {
-		return nil, err
-	}
-	cfg := &netstack.HostConfig{Name: *name, NICFD: int(f.Fd()), MTU: *mtu, Hosts: map[string][]netip.Addr{}, Logger: rt.Log}
+	cfg := &netstack.HostConfig{Name: *name, MTU: *mtu, Hosts: map[string][]netip.Addr{}, Logger: log}
 	if cfg.Name == "" {
-		cfg.Name = rt.Task
+		cfg.Name = task
 	}
 	for _, a := range addrs {
 		p, err := netip.ParsePrefix(a)
@@ -107,7 +113,40 @@ func parseFlags(rt *entities.Runtime, args []string) (*netstack.HostConfig, erro
 			cfg.Hosts[n] = append(cfg.Hosts[n], ip)
 		}
 	}
+	fd, err := nicFD(*nic)
+	if err != nil {
+		return nil, fmt.Errorf("--nic %s: %w", *nic, err)
+	}
+	cfg.NICFD = fd
 	return cfg, nil
+}
+
+// nicFD returns a descriptor of its own for the NIC that arg (fd:N) names.
+// The host keeps a plain descriptor number, so the *os.File that
+// entities.File wraps the inherited descriptor in must not outlive this
+// call: unreachable, its cleanup would close the descriptor at some later
+// garbage collection, in the middle of the run — the NIC's receive loop
+// then fails with EBADF, the host goes deaf and mute, and its TCP
+// connections stall (scenarios/net-loss, where a 4 MiB transfer made the
+// collector run). So the descriptor is duplicated and the file closed now.
+func nicFD(arg string) (int, error) {
+	f, err := entities.File(arg)
+	if err != nil {
+		return -1, err
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("dup: %w", derr)
+	}
+	return fd, nil
 }
 
 func joinPrefixes(ps []netip.Prefix) string {

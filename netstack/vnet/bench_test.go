@@ -96,6 +96,17 @@ func tcpPair(b *testing.B, mtu int, viaSwitch bool) (*simHost, *simHost) {
 		b.Fatal(err)
 	}
 	hosts := make([]*simHost, 2)
+	// Destroy both stacks before closing either end: an fdbased RecvMMsg
+	// dispatcher whose peer has closed spins and never stops.
+	b.Cleanup(func() {
+		for _, h := range hosts {
+			if h != nil {
+				h.st.Destroy()
+			}
+		}
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+	})
 	for i, fd := range fds {
 		if err := setBuffers(fd, DefaultSocketBuffer); err != nil {
 			b.Fatal(err)
@@ -105,7 +116,6 @@ func tcpPair(b *testing.B, mtu int, viaSwitch bool) (*simHost, *simHost) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { st.Destroy(); unix.Close(fd) })
 		hosts[i] = &simHost{st: st, fd: fd}
 	}
 	return hosts[0], hosts[1]

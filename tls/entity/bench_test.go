@@ -15,7 +15,10 @@ package entity_test
 // prints "ns/op N"; the benchmark reports that figure, so the scenario's
 // start-up is not in it. The link is perfect (no loss, delay or rate).
 // With CAPSIM_BENCH_PROFILE=DIR every entity writes a CPU profile to
-// DIR/<bench>-<task>.pprof (entities then run unconfined, to write it).
+// DIR/<bench>-<task>.pprof covering the first 15 s of the run (entities
+// then run unconfined, to write it; the run lasts at least that long).
+// CAPSIM_BENCH_LOG=1 prints each run's output to stderr; =verbose also
+// every trace record and the link statistics.
 // See tls/BENCHMARKS.md.
 
 import (
@@ -42,6 +45,11 @@ import (
 )
 
 const chunk = 1 << 20
+
+// profileWindow is how long each entity profiles itself, from its start,
+// with CAPSIM_BENCH_PROFILE set: choose -benchtime so the timed part fills
+// most of it.
+const profileWindow = "15s"
 
 func BenchmarkTerminatorBulk(b *testing.B) {
 	b.SetBytes(chunk)
@@ -99,7 +107,7 @@ func runChain(b *testing.B, name string, withTLS bool, mode string) string {
 	if err := os.WriteFile(filepath.Join(dir, "scenario.toml"), []byte(sc), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	opts := run.Options{Registry: registry()}
+	opts := run.Options{Registry: registry(), Verbose: os.Getenv("CAPSIM_BENCH_LOG") == "verbose"}
 	if profile != "" {
 		opts.Isolate = kernel.IsolateOff
 	}
@@ -129,7 +137,7 @@ hosts = ["device", "cloud"]
 `)
 	env := func(task string, kv ...string) string {
 		if profile != "" {
-			kv = append(kv, profileVar, profile+"-"+task+".pprof")
+			kv = append(kv, profileVar, profile+"-"+task+".pprof", profileForVar, profileWindow)
 		}
 		var parts []string
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -354,12 +362,16 @@ func runBench(b *testing.B, dir string, opts run.Options) string {
 	}
 	out := &syncBuffer{}
 	opts.Output, opts.Stderr = out, out
+	start := time.Now()
 	rep, err := run.Run(context.Background(), sc, opts)
 	if err != nil {
 		b.Fatalf("run: %v\n%s", err, out.String())
 	}
 	if !rep.OK() {
 		b.Fatalf("failures:\n%s\noutput:\n%s", strings.Join(rep.Failures, "\n"), out.String())
+	}
+	if os.Getenv("CAPSIM_BENCH_LOG") != "" {
+		fmt.Fprintf(os.Stderr, "--- %s: run of %s:\n%s", b.Name(), time.Since(start).Round(time.Millisecond), out.String())
 	}
 	return out.String()
 }
