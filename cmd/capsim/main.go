@@ -1,7 +1,3 @@
-// Command capsim simulates a capability-and-policy microkernel on Linux:
-// every entity of a scenario is an isolated process, entities talk only
-// through IDL-typed IPC that the simulated kernel carries, and a PSL-like
-// policy decides every message. Run `capsim help` for the commands.
 package main
 
 import (
