@@ -148,6 +148,26 @@ func (rt *Runtime) send(b []byte) error {
 	}
 }
 
+// sendFrame writes the frame of hdr, slots and payload as one message,
+// gathering the header and the payload (sendmsg with two iovecs) instead
+// of copying a payload of up to a megabyte into a new buffer first.
+func (rt *Runtime) sendFrame(hdr ipc.Header, slots []ipc.Slot, payload []byte) error {
+	var space [ipc.HeaderSize + 4*ipc.SlotSize]byte
+	head := ipc.Append(space[:0], hdr, slots, nil)
+	if len(payload) == 0 {
+		return rt.send(head)
+	}
+	bufs := [][]byte{head, payload}
+	rt.wmu.Lock()
+	defer rt.wmu.Unlock()
+	for {
+		_, err := unix.SendmsgBuffers(rt.fd, bufs, nil, nil, unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
 // Call implements ipc.Caller: it sends a call on channel handle h and waits
 // for the reply, the context's end, or the kernel's answer. The context's
 // deadline travels with the call, so the kernel enforces it too.
@@ -166,7 +186,7 @@ func (rt *Runtime) Call(ctx context.Context, h ipc.Handle, m *ipc.Message) (*ipc
 		deadline = d.UnixNano()
 	}
 	hdr := ipc.Header{Kind: ipc.KindCall, Handle: uint32(h), Txn: txn, Endpoint: m.Endpoint, Method: m.Method, Deadline: deadline}
-	if err := rt.send(ipc.Append(make([]byte, 0, ipc.HeaderSize+len(m.Payload)+len(m.Handles)*ipc.SlotSize), hdr, m.Handles, m.Payload)); err != nil {
+	if err := rt.sendFrame(hdr, m.Handles, m.Payload); err != nil {
 		rt.forget(txn)
 		return nil, fmt.Errorf("call: %w", err)
 	}
@@ -251,7 +271,7 @@ func (rt *Runtime) Reply(req *ipc.Request, m *ipc.Message) error {
 		cancel()
 	}
 	hdr := ipc.Header{Kind: ipc.KindReply, Txn: req.Txn, Endpoint: req.Endpoint, Method: req.Method, Status: m.Status}
-	return rt.send(ipc.Append(make([]byte, 0, ipc.HeaderSize+len(m.Payload)), hdr, m.Handles, m.Payload))
+	return rt.sendFrame(hdr, m.Handles, m.Payload)
 }
 
 // startReader starts the reader goroutine a server needs (requests and

@@ -38,8 +38,9 @@ func (c *counters) snapshot() Stats {
 }
 
 // ingress handles one frame read from port in: capture, impairments,
-// learning and forwarding. frame is only valid during the call.
-func (s *segment) ingress(in *port, frame []byte) {
+// learning and forwarding. frame stays valid until out is flushed; frames
+// sent now go to out, delayed ones are copied.
+func (s *segment) ingress(in *port, frame []byte, out *outbox) {
 	s.stats.frames.Add(1)
 	s.stats.bytes.Add(uint64(len(frame)))
 	s.cap.add(time.Now(), frame)
@@ -63,7 +64,7 @@ func (s *segment) ingress(in *port, frame []byte) {
 	if s.sched == nil {
 		for _, d := range dsts {
 			for range copies {
-				d.send(frame)
+				out.add(d, frame)
 			}
 		}
 		return

@@ -60,3 +60,67 @@ func (b *batch) frame(i int) ([]byte, int) {
 	n := int(b.hdrs[i].len)
 	return b.bufs[i][:min(n, len(b.bufs[i]))], n
 }
+
+// outbox collects the frames one read batch forwards, so that each output
+// port gets them with one sendmmsg(2) instead of one write(2) each. It is
+// owned by a port's reader goroutine; the frames point into that reader's
+// batch and are valid until its next read.
+type outbox struct {
+	dsts   []*port
+	frames [][]byte
+	iovs   []unix.Iovec
+	hdrs   []mmsghdr
+}
+
+// add queues frame for port d.
+func (o *outbox) add(d *port, frame []byte) {
+	o.dsts = append(o.dsts, d)
+	o.frames = append(o.frames, frame)
+}
+
+// flush sends the queued frames, each port's in the order they were
+// added, and empties the outbox.
+func (o *outbox) flush() {
+	for len(o.dsts) > 0 {
+		d := o.dsts[0]
+		o.iovs, o.hdrs = o.iovs[:0], o.hdrs[:0]
+		rest := 0 // frames for other ports move to the front
+		for i, p := range o.dsts {
+			if p != d {
+				o.dsts[rest], o.frames[rest] = p, o.frames[i]
+				rest++
+				continue
+			}
+			var iov unix.Iovec
+			iov.Base = &o.frames[i][0]
+			iov.SetLen(len(o.frames[i]))
+			o.iovs = append(o.iovs, iov)
+		}
+		for i := range o.iovs {
+			var h mmsghdr
+			h.hdr.Iov = &o.iovs[i]
+			h.hdr.SetIovlen(1)
+			o.hdrs = append(o.hdrs, h)
+		}
+		d.sendBatch(o.hdrs)
+		clear(o.frames[rest:])
+		o.dsts, o.frames = o.dsts[:rest], o.frames[:rest]
+	}
+}
+
+// sendmmsg writes the messages of hdrs to fd without blocking and returns
+// how many the socket took.
+func sendmmsg(fd int, hdrs []mmsghdr) (int, error) {
+	for {
+		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd),
+			uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)),
+			unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+		switch errno {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
+			continue
+		}
+		return 0, errno
+	}
+}

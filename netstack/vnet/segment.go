@@ -158,6 +158,7 @@ func readBatch(frameMax int) int {
 func (p *port) readLoop() {
 	s := p.seg
 	b := newBatch(readBatch(s.frameMax), s.frameMax+1)
+	var out outbox
 	for {
 		k, err := p.recv(b)
 		if err == nil && k == 0 {
@@ -174,6 +175,7 @@ func (p *port) readLoop() {
 		for i := range k {
 			frame, n := b.frame(i)
 			if n == 0 { // the host closed its end
+				out.flush()
 				p.detach()
 				return
 			}
@@ -181,8 +183,9 @@ func (p *port) readLoop() {
 				s.stats.malformed.Add(1)
 				continue
 			}
-			s.ingress(p, frame)
+			s.ingress(p, frame, &out)
 		}
+		out.flush()
 	}
 }
 
@@ -236,4 +239,33 @@ func (p *port) send(frame []byte) {
 		return
 	}
 	s.stats.delivered.Add(1)
+}
+
+// sendBatch writes the frames of hdrs to the port with sendmmsg(2),
+// without blocking; a frame the full socket does not take is dropped, as
+// send drops it, and the rest are still tried.
+func (p *port) sendBatch(hdrs []mmsghdr) {
+	s := p.seg
+	if p.dead.Load() {
+		s.stats.overflow.Add(uint64(len(hdrs)))
+		return
+	}
+	for len(hdrs) > 0 {
+		var k int
+		var werr error
+		err := p.raw.Write(func(fd uintptr) bool {
+			k, werr = sendmmsg(int(fd), hdrs)
+			return true
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			s.stats.overflow.Add(1)
+			k = 1
+		} else {
+			s.stats.delivered.Add(uint64(k))
+		}
+		hdrs = hdrs[k:]
+	}
 }
