@@ -229,6 +229,9 @@ func (b *osBackend) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs int
 		pfds[i] = unix.PollFd{Fd: f.Fd, Events: int16(f.Events)}
 	}
 	n, err := unix.Poll(pfds, int(timeoutMs))
+	if err == unix.EINTR { // a runtime signal: report nothing ready, the caller polls again
+		return make([]uint16, len(fds)), 0, nil
+	}
 	if err != nil {
 		return nil, 0, errno(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -64,6 +65,11 @@ func (s *Session) fill() {
 	defer s.mu.Unlock()
 	s.buf = append(s.buf, s.rtmp[:n]...)
 	if dc, ok := s.conn.NetConn().(*downConn); ok && err == nil {
+		// Room for what has arrived (ciphertext: at least the plaintext),
+		// so that gathering it does not grow the buffer step by step.
+		if more := min(dc.buffered(), socket.MaxData-len(s.buf)); more > 0 {
+			s.buf = slices.Grow(s.buf, more)
+		}
 		dc.noWait.Store(true)
 		for err == nil && len(s.buf) < socket.MaxData && !s.closed {
 			s.mu.Unlock()
@@ -139,16 +145,58 @@ func (s *Session) Buffered() int {
 // close_notify) or the read error. peek leaves the data buffered. Data
 // decrypted for a Recv whose ctx ended meanwhile stays buffered.
 func (s *Session) Recv(ctx context.Context, p []byte, peek, dontWait bool) (int, error) {
+	if err := s.waitLocked(ctx, dontWait); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	if len(s.buf) == 0 {
+		return 0, s.rerr
+	}
+	n := copy(p, s.buf)
+	if !peek {
+		s.consumeLocked(n)
+	}
+	return n, nil
+}
+
+// Take is Recv returning up to max bytes in a slice of their own: when
+// all that is buffered is taken, the buffer itself is handed over, with
+// no copy and no buffer of max bytes to clear.
+func (s *Session) Take(ctx context.Context, max int, peek, dontWait bool) ([]byte, error) {
+	if err := s.waitLocked(ctx, dontWait); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if len(s.buf) == 0 {
+		return nil, s.rerr
+	}
+	n := min(max, len(s.buf))
+	if n == len(s.buf) && !peek {
+		data := s.buf
+		s.buf = nil
+		return data, nil
+	}
+	data := append([]byte(nil), s.buf[:n]...)
+	if !peek {
+		s.consumeLocked(n)
+	}
+	return data, nil
+}
+
+// waitLocked waits until data is buffered or the stream ended, and then
+// returns nil with s.mu held; any error is returned with s.mu released
+// (see Recv).
+func (s *Session) waitLocked(ctx context.Context, dontWait bool) error {
 	s.mu.Lock()
 	for len(s.buf) == 0 && s.rerr == nil {
 		switch {
 		case s.closed:
 			s.mu.Unlock()
-			return 0, net.ErrClosed
+			return net.ErrClosed
 		case dontWait:
 			s.backgroundLocked()
 			s.mu.Unlock()
-			return 0, syscall.EAGAIN
+			return syscall.EAGAIN
 		case !s.reading && ctx.Done() == nil:
 			// Nothing can cancel this call: decrypt here, no hand-off.
 			s.reading = true
@@ -164,22 +212,19 @@ func (s *Session) Recv(ctx context.Context, p []byte, peek, dontWait bool) (int,
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return err
 		}
 		s.mu.Lock()
 	}
-	defer s.mu.Unlock()
+	return nil
+}
+
+// consumeLocked drops the first n buffered bytes.
+func (s *Session) consumeLocked(n int) {
+	s.buf = s.buf[n:]
 	if len(s.buf) == 0 {
-		return 0, s.rerr
+		s.buf = s.buf[:0:0]
 	}
-	n := copy(p, s.buf)
-	if !peek {
-		s.buf = s.buf[n:]
-		if len(s.buf) == 0 {
-			s.buf = s.buf[:0:0]
-		}
-	}
-	return n, nil
 }
 
 // Read implements io.Reader: Recv without a deadline.

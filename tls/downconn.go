@@ -149,6 +149,13 @@ func (c *downConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// buffered is the number of bytes in the read-ahead.
+func (c *downConn) buffered() int {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return len(c.rbuf)
+}
+
 // recv is one downstream Recv of up to MaxData bytes; io.EOF at the end.
 func (c *downConn) recv() ([]byte, error) {
 	c.mu.Lock()

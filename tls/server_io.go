@@ -87,8 +87,7 @@ func (t *Terminator) Recv(ctx context.Context, fd int32, size uint32, flags uint
 		data, err := t.down.Recv(ctx, s.down, size, flags)
 		return data, errnoOf(err)
 	}
-	buf := make([]byte, min(size, socket.MaxData))
-	n, err := sess.Recv(ctx, buf, flags&msgPeek != 0, flags&msgDontWait != 0)
+	data, err := sess.Take(ctx, int(min(size, socket.MaxData)), flags&msgPeek != 0, flags&msgDontWait != 0)
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, nil
@@ -99,8 +98,7 @@ func (t *Terminator) Recv(ctx context.Context, fd int32, size uint32, flags uint
 	case err != nil:
 		return nil, Errno(err)
 	}
-	data := buf[:n]
-	if t.hooks != nil && n > 0 {
+	if t.hooks != nil && len(data) > 0 {
 		if data, err = t.hooks.AfterRecv(ctx, clientID(ctx), fd, data); err != nil {
 			return nil, hookErrno(err)
 		}

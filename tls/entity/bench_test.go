@@ -10,6 +10,8 @@ package entity_test
 //	BenchmarkTerminatorHandshake  one full connect (TCP + TLS 1.3 handshake,
 //	                              verified) + one byte back + close per op
 //	BenchmarkPlainConnect         the same without TLS, the contrast
+//	BenchmarkTerminatorHandshakeParallel  the handshakes from parallel
+//	                              clients, accepted by as many goroutines
 //
 // The sender times its own loop, after the first connection is made, and
 // prints "ns/op N"; the benchmark reports that figure, so the scenario's
@@ -18,8 +20,9 @@ package entity_test
 // DIR/<bench>-<task>.pprof covering the first 15 s of the run (entities
 // then run unconfined, to write it; the run lasts at least that long).
 // CAPSIM_BENCH_LOG=1 prints each run's output to stderr; =verbose also
-// every trace record and the link statistics.
-// See tls/BENCHMARKS.md.
+// every trace record and the link statistics. CAPSIM_BENCH_TRACE=FILE
+// writes the JSON trace (of the last run) to FILE.
+// See docs/BENCHMARKS.md.
 
 import (
 	"bufio"
@@ -34,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,6 +83,15 @@ func BenchmarkPlainConnect(b *testing.B) {
 	reportNs(b, out, "sender", 0)
 }
 
+// BenchmarkTerminatorHandshakeParallel is BenchmarkTerminatorHandshake
+// with parallel clients in the sender and as many accepting goroutines in
+// the receiver: handshakes per second when latency is overlapped, bound by
+// CPU. ns/op is wall time over all N ops.
+func BenchmarkTerminatorHandshakeParallel(b *testing.B) {
+	out := runChain(b, "terminator-handshake-parallel", true, "connect-parallel")
+	reportNs(b, out, "sender", 0)
+}
+
 // runChain writes the two-host scenario (with or without the TLS
 // entities) to a temporary folder, runs it with the sender in mode for b.N
 // ops, and returns what the entities printed.
@@ -107,7 +120,8 @@ func runChain(b *testing.B, name string, withTLS bool, mode string) string {
 	if err := os.WriteFile(filepath.Join(dir, "scenario.toml"), []byte(sc), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	opts := run.Options{Registry: registry(), Verbose: os.Getenv("CAPSIM_BENCH_LOG") == "verbose"}
+	opts := run.Options{Registry: registry(), Verbose: os.Getenv("CAPSIM_BENCH_LOG") == "verbose",
+		TracePath: os.Getenv("CAPSIM_BENCH_TRACE")}
 	if profile != "" {
 		opts.Isolate = kernel.IsolateOff
 	}
@@ -120,7 +134,7 @@ func chainScenario(withTLS bool, mode string, n int, profile string) string {
 	var s strings.Builder
 	s.WriteString(`name    = "bench-chain"
 policy  = "policy.psl"
-timeout = "10m"
+timeout = "3m"
 certs   = [ { name = "cloud", hosts = ["cloud"] } ]
 
 [[host]]
@@ -191,17 +205,22 @@ func quoteAll(args []string) string {
 	return strings.Join(q, ", ")
 }
 
+// parallel is the number of clients (and of accepting goroutines) of
+// mode connect-parallel.
+const parallel = 4
+
 // runBenchSend is capsim:bench-send MODE ADDR N.
 //
-//	bulk     one connection: N writes of 1 MiB, a half-close, then one byte
-//	         back from the receiver ends the timed part
-//	connect  N times: connect (the TLS handshake, behind a TLS entity),
-//	         read the receiver's one byte, close
+//	bulk              one connection: N writes of 1 MiB, a half-close, then
+//	                  one byte back from the receiver ends the timed part
+//	connect           N times: connect (the TLS handshake, behind a TLS
+//	                  entity), read the receiver's one byte, close
+//	connect-parallel  the same N ops from `parallel` goroutines
 //
 // It prints "ns/op X" for the timed part.
 func runBenchSend(ctx context.Context, rt *entities.Runtime, args []string) int {
 	if len(args) != 3 {
-		fmt.Fprintln(rt.Stderr(), "usage: bench-send bulk|connect ADDR N")
+		fmt.Fprintln(rt.Stderr(), "usage: bench-send bulk|connect|connect-parallel ADDR N")
 		return 2
 	}
 	n, err := strconv.Atoi(args[2])
@@ -220,7 +239,9 @@ func runBenchSend(ctx context.Context, rt *entities.Runtime, args []string) int 
 	case "bulk":
 		ns, err = sendBulk(c, n)
 	case "connect":
-		ns, err = connectLoop(ctx, nw, c, args[1], n)
+		ns, err = connectLoop(ctx, nw, c, args[1], n, 1)
+	case "connect-parallel":
+		ns, err = connectLoop(ctx, nw, c, args[1], n, parallel)
 	default:
 		err = fmt.Errorf("unknown mode %q", args[0])
 	}
@@ -262,19 +283,33 @@ func sendBulk(c net.Conn, n int) (int64, error) {
 	return time.Since(start).Nanoseconds() / int64(n), nil
 }
 
-// connectLoop finishes the first connection (untimed), then times n.
-func connectLoop(ctx context.Context, nw *posix.Net, first net.Conn, addr string, n int) (int64, error) {
+// connectLoop finishes the first connection (untimed), then times n ops
+// spread over p goroutines.
+func connectLoop(ctx context.Context, nw *posix.Net, first net.Conn, addr string, n, p int) (int64, error) {
 	if err := oneByteAndClose(first); err != nil {
 		return 0, err
 	}
+	var next atomic.Int64
+	errs := make(chan error, p)
 	start := time.Now()
-	for i := range n {
-		c, err := nw.Dial(ctx, "tcp", addr)
-		if err != nil {
-			return 0, fmt.Errorf("connect %d: %w", i, err)
-		}
-		if err := oneByteAndClose(c); err != nil {
-			return 0, fmt.Errorf("connect %d: %w", i, err)
+	for range p {
+		go func() {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				c, err := nw.Dial(ctx, "tcp", addr)
+				if err == nil {
+					err = oneByteAndClose(c)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("connect %d: %w", i, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range p {
+		if err := <-errs; err != nil {
+			return 0, err
 		}
 	}
 	return time.Since(start).Nanoseconds() / int64(n), nil
@@ -291,11 +326,12 @@ func oneByteAndClose(c net.Conn) error {
 
 // runBenchRecv is capsim:bench-recv MODE ADDR: it listens on ADDR; in bulk
 // mode it reads the first connection to EOF, prints "bytes N" and answers
-// one byte; in accept mode it answers one byte on every connection and
-// closes it, until stopped.
+// one byte; otherwise it answers one byte on every connection and closes
+// it, until stopped (with `parallel` accepting goroutines in mode
+// connect-parallel).
 func runBenchRecv(ctx context.Context, rt *entities.Runtime, args []string) int {
 	if len(args) != 2 {
-		fmt.Fprintln(rt.Stderr(), "usage: bench-recv bulk|accept ADDR")
+		fmt.Fprintln(rt.Stderr(), "usage: bench-recv bulk|connect|connect-parallel ADDR")
 		return 2
 	}
 	ln, err := posix.NewNet(rt).ListenTCP(ctx, args[1])
@@ -307,6 +343,26 @@ func runBenchRecv(ctx context.Context, rt *entities.Runtime, args []string) int 
 		<-ctx.Done()
 		ln.Close()
 	}()
+	if args[0] == "bulk" {
+		return recvBulk(ctx, rt, ln)
+	}
+	p := 1
+	if args[0] == "connect-parallel" {
+		p = parallel
+	}
+	codes := make(chan int, p)
+	for range p {
+		go func() { codes <- answerEach(ctx, rt, ln) }()
+	}
+	code := 0
+	for range p {
+		code = max(code, <-codes)
+	}
+	return code
+}
+
+// answerEach accepts connections and answers each with one byte.
+func answerEach(ctx context.Context, rt *entities.Runtime, ln net.Listener) int {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -316,24 +372,32 @@ func runBenchRecv(ctx context.Context, rt *entities.Runtime, args []string) int 
 			fmt.Fprintf(rt.Stdout(), "bench-recv: %v\n", err)
 			return 1
 		}
-		if args[0] != "bulk" {
-			_, _ = c.Write([]byte{1})
-			c.Close()
-			continue
-		}
-		total, err := drain(c)
-		fmt.Fprintf(rt.Stdout(), "bytes %d\n", total)
-		if err != nil {
-			fmt.Fprintf(rt.Stdout(), "bench-recv: %v\n", err)
-			return 1
-		}
-		_, err = c.Write([]byte{1})
+		_, _ = c.Write([]byte{1})
 		c.Close()
-		if err != nil {
-			fmt.Fprintf(rt.Stdout(), "bench-recv: answer: %v\n", err)
-			return 1
-		}
 	}
+}
+
+// recvBulk reads the first connection to EOF and answers one byte.
+func recvBulk(ctx context.Context, rt *entities.Runtime, ln net.Listener) int {
+	c, err := ln.Accept()
+	if err != nil {
+		fmt.Fprintf(rt.Stdout(), "bench-recv: %v\n", err)
+		return 1
+	}
+	total, err := drain(c)
+	fmt.Fprintf(rt.Stdout(), "bytes %d\n", total)
+	if err != nil {
+		fmt.Fprintf(rt.Stdout(), "bench-recv: %v\n", err)
+		return 1
+	}
+	_, err = c.Write([]byte{1})
+	c.Close()
+	if err != nil {
+		fmt.Fprintf(rt.Stdout(), "bench-recv: answer: %v\n", err)
+		return 1
+	}
+	<-ctx.Done()
+	return 0
 }
 
 // drain reads c to EOF in 1 MiB reads and returns the byte count.

@@ -11,7 +11,7 @@ package entity_test
 //
 // The entity times its own loop (the first read, which also looks the
 // channel up, is left out) and prints "ns/op N"; the benchmark reports that
-// figure, so the scenario's start-up is not in it. See vfs/BENCHMARKS.md.
+// figure, so the scenario's start-up is not in it. See docs/BENCHMARKS.md.
 
 import (
 	"bufio"
@@ -40,7 +40,7 @@ const fileSize = 16 << 20
 
 const readScenario = `name    = "bench-vfs-read"
 policy  = "policy.psl"
-timeout = "10m"
+timeout = "3m"
 
 [[entity]]
 task   = "files"
