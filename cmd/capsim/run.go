@@ -20,7 +20,7 @@ import (
 )
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", commands()[0].usage, "capsim run scenarios/echo -v --trace /tmp/echo.jsonl", stderr)
+	fs := newFlags("run", commands()[0].usage, "capsim run scenarios/tls-terminator -v --trace /tmp/tls.jsonl --pcap /tmp/tls.pcap", stderr)
 	var opts run.Options
 	var isolate string
 	var forwards listFlag
