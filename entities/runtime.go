@@ -50,6 +50,7 @@ type Runtime struct {
 	badges   map[uint32]*ipc.Badge
 	serving  map[uint64]context.CancelFunc
 	badgeCtx map[*ipc.Badge]context.Context
+	onGone   []func(*ipc.Badge)
 	// replyChans recycles the one-slot channels calls wait on; a channel
 	// goes back only once nothing can send on it.
 	replyChans sync.Pool
@@ -343,6 +344,20 @@ func (rt *Runtime) dispatch(f *ipc.Frame) {
 		rt.mu.Lock()
 		rt.badges[b.ID] = b
 		rt.mu.Unlock()
+	case ipc.KindGone:
+		rt.mu.Lock()
+		b := rt.badges[f.Handle]
+		delete(rt.badges, f.Handle)
+		if b != nil {
+			delete(rt.badgeCtx, b)
+		}
+		gone := rt.onGone
+		rt.mu.Unlock()
+		if b != nil {
+			for _, fn := range gone {
+				go fn(b) // a server's clean-up may call out; never in the reader
+			}
+		}
 	case ipc.KindCancel:
 		rt.mu.Lock()
 		cancel := rt.serving[f.Txn]
@@ -462,6 +477,15 @@ func (rt *Runtime) Handle(name string, h ipc.Handler) error {
 		rt.serve(rt.handlers[r.Endpoint], r)
 	}
 	return nil
+}
+
+// OnGone registers fn to run when a caller has ended (the kernel's gone
+// notice): a server drops what it kept for that badge (descriptor tables,
+// sessions). A restarted caller comes back under a new badge.
+func (rt *Runtime) OnGone(fn func(b *ipc.Badge)) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.onGone = append(rt.onGone, fn)
 }
 
 // Serves reports whether this entity's class has an endpoint of the given

@@ -9,7 +9,7 @@
 // kernel rewrites only the slot table when it moves handles between entities.
 //
 //	off size field
-//	  0    1 Kind      Call, Reply, Cancel or Badge
+//	  0    1 Kind      Call, Reply, Cancel, Badge or Gone
 //	  1    1 Flags     reserved, zero
 //	  2    2 NHandles  handle slots that follow the header
 //	  4    4 Handle    Call from a client: the channel handle (0 is the kernel);

@@ -21,9 +21,13 @@ const (
 	// KindBadge introduces a caller to a server before its first request;
 	// the payload is an encoded Badge.
 	KindBadge
+	// KindGone tells a server that the caller behind a badge (Handle) has
+	// ended: whatever the server keeps for it may go. A restarted caller
+	// comes back under a new badge.
+	KindGone
 )
 
-var kindNames = [...]string{"invalid", "call", "reply", "cancel", "badge"}
+var kindNames = [...]string{"invalid", "call", "reply", "cancel", "badge", "gone"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -155,7 +159,7 @@ func Decode(b []byte, maxPayload int) (*Frame, error) {
 		Status:   Status(binary.LittleEndian.Uint32(b[20:])),
 		Deadline: int64(binary.LittleEndian.Uint64(b[24:])),
 	}}
-	if f.Kind == KindInvalid || f.Kind > KindBadge {
+	if f.Kind == KindInvalid || f.Kind > KindGone {
 		return nil, ErrKind
 	}
 	if f.Flags != 0 {

@@ -259,3 +259,18 @@ func TestEntityInheritsNoStrayDescriptors(t *testing.T) {
 		t.Errorf("the entity holds descriptors %v, want 0 1 2 3 (and ls's own 4)", got)
 	}
 }
+
+// When a caller ends, the servers it called hear of it (a gone notice for
+// its badge), so they can drop what they kept for it.
+func TestServersHearOfAnEndedCaller(t *testing.T) {
+	s := startSystem(t, echoPair(t, "test-gone-server", "echo-client", "--count", "3"), nil)
+	s.wait(t)
+	s.expectExit(t, "client", 0)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.k.Output("server"), "gone: client (badge 1, channel echo)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server heard nothing of the client's end; its output:\n%s", s.k.Output("server"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

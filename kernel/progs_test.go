@@ -21,6 +21,7 @@ func testPrograms() []*entities.Program {
 		{Name: "test-raw", Class: "demo.EchoClient", Run: runRaw},
 		{Name: "test-net-probe", Class: "demo.EchoClient", Run: runNetProbe},
 		{Name: "bench-client", Class: "demo.EchoClient", Run: runBenchClient},
+		{Name: "test-gone-server", Class: "demo.EchoServer", Run: runGoneServer},
 	}
 }
 
@@ -194,4 +195,14 @@ func runNetProbe(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	c.Close()
 	return exitf(3, "connect %s: reached the host's loopback", args[0])
+}
+
+// runGoneServer serves demo.Echo and prints each gone notice it gets.
+func runGoneServer(ctx context.Context, rt *entities.Runtime, args []string) int {
+	rt.OnGone(func(b *ipc.Badge) { fmt.Printf("gone: %s (badge %d, channel %s)\n", b.Task, b.ID, b.Channel) })
+	if err := rt.Handle("echo", holdServer{}); err != nil {
+		return exitf(1, "%v", err)
+	}
+	_ = rt.Serve(ctx)
+	return 0
 }

@@ -310,6 +310,33 @@ func (k *Kernel) reap(p *process) {
 	p.handles.revokeAll()
 	k.hmu.Unlock()
 	p.conn.close()
+	k.announceGone(p.task)
+}
+
+// announceGone tells every server that knew the task as a caller that it
+// has ended, and forgets its badges there, so that a restarted task is a
+// new caller with a new badge and no state left from the old one.
+func (k *Kernel) announceGone(client *task) {
+	for _, t := range k.order {
+		t.mu.Lock()
+		srv := t.proc
+		t.mu.Unlock()
+		if srv == nil {
+			continue
+		}
+		var ids []uint32
+		srv.mu.Lock()
+		for _, byClient := range srv.badges {
+			if id, ok := byClient[client]; ok {
+				ids = append(ids, id)
+				delete(byClient, client)
+			}
+		}
+		srv.mu.Unlock()
+		for _, id := range ids {
+			_ = srv.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindGone, Handle: id}, nil, nil))
+		}
+	}
 }
 
 // securityCall decides a question an entity asks through its EDL's security

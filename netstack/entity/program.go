@@ -14,6 +14,7 @@ import (
 
 	"capsim/api/capsim/socket"
 	"capsim/entities"
+	"capsim/ipc"
 	"capsim/netstack"
 )
 
@@ -47,6 +48,7 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	defer h.Close()
 	socks := netstack.NewSockets(h, netstack.SocketsConfig{Logger: rt.Log})
+	rt.OnGone(func(b *ipc.Badge) { socks.Drop(b.ID) }) // a client that ended leaves no sockets behind
 	if err := rt.Handle(socket.InterfaceName, socket.NewDispatcher(netstack.NewServer(socks))); err != nil {
 		fmt.Fprintf(rt.Stderr(), "netstack: %v\n", err)
 		return 2

@@ -9,6 +9,7 @@ import (
 	"capsim/api/capsim/socket"
 	"capsim/entities"
 	"capsim/entities/posix"
+	"capsim/ipc"
 	"capsim/tls"
 )
 
@@ -37,6 +38,7 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 		return 1
 	}
 	term := tls.NewTerminator(cfg, down, hooks)
+	rt.OnGone(func(b *ipc.Badge) { term.Forget(context.Background(), b.ID) }) // sessions of an ended client end too
 	if err := rt.Handle(socket.InterfaceName, socket.NewDispatcher(term)); err != nil {
 		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
 		return 2

@@ -252,3 +252,27 @@ func (f *forwarder) errnoOf(err error) error {
 	f.warnOnce.Do(func() { f.warn(err) })
 	return syscall.ENETDOWN
 }
+
+// drop closes, at the netstack, every socket an ended client left open.
+func (f *forwarder) drop(client uint32) {
+	f.mu.Lock()
+	var fds []int32
+	for fd, owner := range f.owner {
+		if owner == client {
+			fds = append(fds, fd)
+			delete(f.owner, fd)
+		}
+	}
+	f.mu.Unlock()
+	if len(fds) == 0 {
+		return
+	}
+	ctx := context.Background()
+	c, err := f.down.Client(ctx)
+	if err != nil {
+		return
+	}
+	for _, fd := range fds {
+		_ = c.Close(ctx, fd)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"capsim/api/capsim/socket"
 	"capsim/entities"
 	"capsim/entities/posix"
+	"capsim/ipc"
 	"capsim/vfs"
 )
 
@@ -82,6 +83,7 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 		}
 		defer m.Close()
 		files := vfs.NewFiles(m, vfs.FilesOptions{Logger: rt.Log})
+		rt.OnGone(func(b *ipc.Badge) { _ = files.Drop(b.ID) }) // an ended client's files close
 		_ = rt.Handle(file.InterfaceName, file.NewDispatcher(vfs.NewFileServer(files)))
 		served++
 	}
@@ -89,6 +91,7 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 		fwd := newForwarder(posix.NetFromEnv(rt, NetstackBackend), func(err error) {
 			fmt.Fprintf(rt.Stderr(), "vfs: network backend unavailable: %v\n", err)
 		})
+		rt.OnGone(func(b *ipc.Badge) { fwd.drop(b.ID) }) // and its sockets downstream
 		_ = rt.Handle(socket.InterfaceName, socket.NewDispatcher(fwd))
 		served++
 	}
