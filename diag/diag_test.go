@@ -54,3 +54,18 @@ func TestListSortAndErr(t *testing.T) {
 		t.Errorf("Print wrote %q", got)
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"adress", "address", 1}, {"clas", "class", 1}, {"ab", "ba", 1},
+		{"server", "sever", 1}, {"kitten", "sitting", 3}, {"x", "", 1},
+	}
+	for _, tt := range tests {
+		if got := EditDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

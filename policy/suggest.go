@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"capsim/diag"
 	"sort"
 	"strings"
 )
@@ -10,7 +11,7 @@ import (
 func suggest(s string, names []string) string {
 	best, bestD := "", 1<<30
 	for _, n := range names {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD || d == bestD && n < best {
+		if d := diag.EditDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD || d == bestD && n < best {
 			best, bestD = n, d
 		}
 	}
@@ -25,26 +26,6 @@ func suggest(s string, names []string) string {
 		return "no similar name"
 	}
 	return "did you mean " + best + "?"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func keys[V any](m map[string]V) []string {

@@ -1,13 +1,17 @@
 package scenario
 
-import "fmt"
+import (
+	"fmt"
+
+	"capsim/diag"
+)
 
 // suggest returns ` (did you mean "x"?)` for the candidate closest to s,
 // or "" when none is close enough.
 func suggest(s string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := editDistance(s, c)
+		d := diag.EditDistance(s, c)
 		if d <= max(2, len(s)/2) && (bestDist < 0 || d < bestDist) {
 			best, bestDist = c, d
 		}
@@ -16,36 +20,4 @@ func suggest(s string, candidates []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, counted in
-// bytes, with a transposition of neighbours counting as one edit.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 { // names are short; keep the cost bounded
-		if a == b {
-			return 0
-		}
-		return max(len(a), len(b))
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
