@@ -35,12 +35,13 @@ type target struct {
 // handleFrame handles one frame a process sent. Nothing in it may crash the
 // kernel: every malformed frame ends as an error to its sender.
 func (k *Kernel) handleFrame(p *process, b []byte, trunc bool) {
-	f, err := ipc.Decode(b, p.task.limits.Message)
 	if trunc {
-		err = fmt.Errorf("frame exceeds the maximum message size")
+		k.malformed(p, b, ipc.Limit, "limit: message")
+		return
 	}
+	f, err := ipc.Decode(b, p.task.limits.Message)
 	if err != nil {
-		k.malformed(p, b, err)
+		k.malformed(p, b, ipc.Invalid, "invalid message: "+err.Error())
 		return
 	}
 	switch f.Kind {
@@ -55,25 +56,17 @@ func (k *Kernel) handleFrame(p *process, b []byte, trunc bool) {
 	case ipc.KindCancel:
 		k.cancelByClient(p, f.Txn)
 	default:
-		k.malformed(p, b, fmt.Errorf("an entity may not send %s frames", f.Kind))
+		k.malformed(p, b, ipc.Invalid, fmt.Sprintf("invalid message: an entity may not send %s frames", f.Kind))
 	}
 }
 
-// malformed answers a frame that could not be decoded: a call (if its
-// header says it was one) gets an invalid-message error; the event is
-// traced as denied.
-func (k *Kernel) malformed(p *process, b []byte, err error) {
-	reason := "invalid message: " + err.Error()
-	if len(err.Error()) > 0 && err.Error()[:5] == "frame" {
-		reason = "limit: message"
-	}
+// malformed answers a frame that could not be taken: a call (if its
+// header says it was one) gets st with the reason; the event is traced as
+// denied.
+func (k *Kernel) malformed(p *process, b []byte, st ipc.Status, reason string) {
 	k.emit(&Record{Kind: "request", Src: p.task.spec.Task, SrcClass: p.task.spec.Class, SrcSID: uint64(p.sid),
 		Decision: "deny", Reason: reason, Bytes: len(b)})
 	if len(b) >= ipc.HeaderSize && ipc.Kind(b[0]) == ipc.KindCall {
-		st := ipc.Invalid
-		if reason == "limit: message" {
-			st = ipc.Limit
-		}
 		k.replyStatus(p, binary.LittleEndian.Uint64(b[8:]), st, reason)
 	}
 }
