@@ -2,7 +2,6 @@ package entities
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -10,17 +9,20 @@ import (
 	"strings"
 	"syscall"
 
+	"capsim/api/kl/core/locator"
+	"capsim/api/kl/core/tasks"
 	"capsim/ipc"
 )
 
-// Kernel endpoint and method numbers (idl/kl/core/Core.edl).
+// Kernel endpoint numbers (RIIDs) in idl/kl/core/Core.edl.
 const (
-	kernelLocator  = 0
-	kernelTasks    = 2
-	locatorConnect = 0
-	locatorRiid    = 1
-	tasksExit      = 0
+	kernelLocator = 0
+	kernelTasks   = 2
 )
+
+func (rt *Runtime) locator() *locator.Client {
+	return &locator.Client{Caller: rt, Handle: ipc.KernelHandle, Endpoint: kernelLocator}
+}
 
 // ErrNoChannel is wrapped by Channel's error when the kernel has no channel
 // of that id for this entity.
@@ -36,22 +38,14 @@ func (rt *Runtime) Channel(ctx context.Context, id string) (ipc.Handle, error) {
 	if ok {
 		return h, nil
 	}
-	p := binary.LittleEndian.AppendUint32(nil, uint32(len(id)))
-	p = append(p, id...)
-	r, err := rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: kernelLocator, Method: locatorConnect, Payload: p})
+	slot, err := rt.locator().Connect(ctx, id)
+	if errors.Is(err, syscall.ENOENT) {
+		return 0, fmt.Errorf("channel %q: %w", id, ErrNoChannel)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("channel %q: %w", id, err)
 	}
-	if r.Status == ipc.AppError {
-		if len(r.Payload) == 4 && syscall.Errno(le32(r.Payload)) == syscall.ENOENT {
-			return 0, fmt.Errorf("channel %q: %w", id, ErrNoChannel)
-		}
-		return 0, fmt.Errorf("channel %q: kernel error %v", id, r.Payload)
-	}
-	if len(r.Handles) != 1 {
-		return 0, fmt.Errorf("channel %q: kernel sent %d handles", id, len(r.Handles))
-	}
-	h = r.Handles[0].Handle
+	h = slot.Handle
 	rt.mu.Lock()
 	rt.channels[id] = h
 	rt.mu.Unlock()
@@ -74,17 +68,14 @@ func (rt *Runtime) Lookup(ctx context.Context, id, name string) (ipc.Handle, uin
 	if ok {
 		return h, riid, nil
 	}
-	p := binary.LittleEndian.AppendUint32(nil, uint32(h))
-	p = binary.LittleEndian.AppendUint32(p, uint32(len(name)))
-	p = append(p, name...)
-	r, err := rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: kernelLocator, Method: locatorRiid, Payload: p})
+	riid, err = rt.locator().CallEndpoint(ctx, uint32(h), name)
+	var noEndpoint *locator.EndpointError
+	if errors.As(err, &noEndpoint) {
+		return 0, 0, fmt.Errorf("channel %q: server has no endpoint %q", id, name)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("channel %q endpoint %q: %w", id, name, err)
 	}
-	if r.Status != ipc.OK || len(r.Payload) != 2 {
-		return 0, 0, fmt.Errorf("channel %q: server has no endpoint %q", id, name)
-	}
-	riid = binary.LittleEndian.Uint16(r.Payload)
 	rt.mu.Lock()
 	rt.riids[key] = riid
 	rt.mu.Unlock()
@@ -128,8 +119,7 @@ func File(arg string) (*os.File, error) {
 // Exit asks the kernel to end this entity with code (kl.core.Tasks.Exit)
 // and exits.
 func (rt *Runtime) Exit(ctx context.Context, code int) {
-	p := binary.LittleEndian.AppendUint32(nil, uint32(int32(code)))
-	_, _ = rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: kernelTasks, Method: tasksExit, Payload: p})
+	_ = (&tasks.Client{Caller: rt, Handle: ipc.KernelHandle, Endpoint: kernelTasks}).Exit(ctx, int32(code))
 	os.Exit(code)
 }
 

@@ -522,8 +522,6 @@ func (rt *Runtime) Serve(ctx context.Context) error {
 var _ ipc.Caller = (*Runtime)(nil)
 var _ ipc.Responder = (*Runtime)(nil)
 
-func le32(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
-
 // Stdout is where a program prints what its task shows.
 func (rt *Runtime) Stdout() io.Writer { return os.Stdout }
 
