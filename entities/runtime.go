@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"capsim/ipc"
 
@@ -27,7 +29,9 @@ type Runtime struct {
 	Class string
 	Log   *slog.Logger
 
-	fd        int // the kernel socket, in blocking mode
+	fd        int             // the kernel socket, non-blocking
+	sock      *os.File        // fd, registered with Go's poller
+	rawSock   syscall.RawConn // reads and writes through the poller
 	endpoints []endpointInfo
 	maxFrame  int
 
@@ -84,22 +88,33 @@ func Open() (*Runtime, error) {
 		return nil, fmt.Errorf("descriptor %d is not a kernel socket: not started by the capsim kernel?", KernelFD)
 	}
 	unix.CloseOnExec(KernelFD)
-	// Blocking reads in a goroutine of their own: a thread parked in
-	// recvmsg wakes sooner than one behind the poller.
-	if err := unix.SetNonblock(KernelFD, false); err != nil {
+	// Reads and writes go through Go's poller, not blocking system calls:
+	// a thread blocked in recvmsg keeps its P in a system call, and each
+	// one wakes the runtime's monitor (sysmon), whose short sleeps then
+	// cost more than the wake-up they would save (docs/BENCHMARKS.md).
+	if err := unix.SetNonblock(KernelFD, true); err != nil {
 		return nil, fmt.Errorf("kernel socket: %w", err)
 	}
 	// Not dumpable: no core dumps, and no ptrace or /proc/PID/mem access by
 	// others of the same uid (exec reset what the trampoline set).
 	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	rt := newRuntime(KernelFD, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
+	rt, err := newRuntime(KernelFD, os.Getenv("CAPSIM_TASK"), os.Getenv("CAPSIM_CLASS"))
+	if err != nil {
+		return nil, err
+	}
 	rt.endpoints = parseEndpoints(os.Getenv("CAPSIM_ENDPOINTS"))
 	return rt, nil
 }
 
-func newRuntime(fd int, task, class string) *Runtime {
+func newRuntime(fd int, task, class string) (*Runtime, error) {
+	sock := os.NewFile(uintptr(fd), "kernel socket")
+	raw, err := sock.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("kernel socket: %w", err)
+	}
 	return &Runtime{
 		Task: task, Class: class,
+		sock: sock, rawSock: raw,
 		Log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		fd:       fd,
 		maxFrame: ipc.HeaderSize + ipc.MaxHandles*ipc.SlotSize + ipc.DefaultMaxMessage,
@@ -113,7 +128,7 @@ func newRuntime(fd int, task, class string) *Runtime {
 
 		replyChans: sync.Pool{New: func() any { return make(chan reply, 1) }},
 		leaderFree: make(chan struct{}, 1),
-	}
+	}, nil
 }
 
 // parseEndpoints reads CAPSIM_ENDPOINTS: "name=ID:interface,...".
@@ -141,12 +156,21 @@ func (rt *Runtime) Done() <-chan struct{} { return rt.closed }
 func (rt *Runtime) send(b []byte) error {
 	rt.wmu.Lock()
 	defer rt.wmu.Unlock()
-	for {
-		err := unix.Sendmsg(rt.fd, b, nil, nil, unix.MSG_NOSIGNAL)
-		if err != unix.EINTR {
-			return err
-		}
+	return rt.write(func(fd int) error { return ipc.SendFrame(fd, b, nil) })
+}
+
+// write runs one non-blocking send, waiting in the poller while the socket
+// is full. Call with wmu held.
+func (rt *Runtime) write(send func(fd int) error) error {
+	var err error
+	werr := rt.rawSock.Write(func(fd uintptr) bool {
+		err = send(int(fd))
+		return err != unix.EAGAIN && err != unix.ENOBUFS
+	})
+	if werr != nil {
+		return werr
 	}
+	return err
 }
 
 // sendFrame writes the frame of hdr, slots and payload as one message,
@@ -158,15 +182,9 @@ func (rt *Runtime) sendFrame(hdr ipc.Header, slots []ipc.Slot, payload []byte) e
 	if len(payload) == 0 {
 		return rt.send(head)
 	}
-	bufs := [][]byte{head, payload}
 	rt.wmu.Lock()
 	defer rt.wmu.Unlock()
-	for {
-		_, err := unix.SendmsgBuffers(rt.fd, bufs, nil, nil, unix.MSG_NOSIGNAL)
-		if err != unix.EINTR {
-			return err
-		}
-	}
+	return rt.write(func(fd int) error { return ipc.SendFrame(fd, head, payload) })
 }
 
 // Call implements ipc.Caller: it sends a call on channel handle h and waits
@@ -231,10 +249,11 @@ func (rt *Runtime) await(ctx context.Context, ch chan reply) (reply, bool) {
 	}
 }
 
-// lead reads and dispatches frames until ch has the reply or ctx ends.
-// Waiting happens in poll with a short timeout, so a cancelled context is
-// noticed even when no frame comes.
+// lead reads and dispatches frames until ch has the reply or ctx ends. A
+// read parked in the poller is woken by a past deadline when ctx ends.
 func (rt *Runtime) lead(ctx context.Context, ch chan reply) (reply, bool) {
+	stop := context.AfterFunc(ctx, func() { _ = rt.sock.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	for {
 		select {
 		case r := <-ch:
@@ -244,11 +263,13 @@ func (rt *Runtime) lead(ctx context.Context, ch chan reply) (reply, bool) {
 		if ctx.Err() != nil {
 			return reply{}, false
 		}
-		fds := []unix.PollFd{{Fd: int32(rt.fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, 50); err != nil && err != unix.EINTR {
-			rt.shutdown(&ipc.Error{Status: ipc.PeerGone, Reason: "kernel connection: " + err.Error()})
-		} else if n > 0 {
-			rt.readOne()
+		if !rt.readOne() {
+			select {
+			case r := <-ch: // the connection's end, as this call's error
+				return r, true
+			case <-ctx.Done():
+				return reply{}, false
+			}
 		}
 	}
 }
@@ -288,20 +309,34 @@ func (rt *Runtime) startReader() {
 	})
 }
 
-// readOne reads one frame (blocking) and dispatches it. Call with readMu
-// held. It returns false once the connection has ended.
+// readOne reads one frame (waiting in the poller) and dispatches it. Call
+// with readMu held. It returns false once the connection has ended. A read
+// deadline (a leader's context ended) ends the wait with nothing read.
 func (rt *Runtime) readOne() bool {
 	if rt.readBuf == nil {
 		rt.readBuf = make([]byte, rt.maxFrame)
 	}
-	n, _, flags, _, err := unix.Recvmsg(rt.fd, rt.readBuf, nil, 0)
+	var n int
+	var trunc bool
+	var err error
+	rerr := rt.rawSock.Read(func(fd uintptr) bool {
+		n, trunc, err = ipc.RecvFrame(int(fd), rt.readBuf, 0)
+		return err != unix.EAGAIN
+	})
+	if errors.Is(rerr, os.ErrDeadlineExceeded) {
+		_ = rt.sock.SetReadDeadline(time.Time{})
+		return true
+	}
+	if rerr != nil {
+		err = rerr
+	}
 	if err == unix.EINTR {
 		return true
 	}
 	if err == nil && n == 0 {
 		err = errors.New("kernel closed the connection")
 	}
-	if err == nil && flags&unix.MSG_TRUNC != 0 {
+	if err == nil && trunc {
 		err = errors.New("frame larger than the runtime's buffer")
 	}
 	if err != nil {

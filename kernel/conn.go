@@ -1,10 +1,12 @@
 package kernel
 
 import (
+	"capsim/ipc"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,14 +54,17 @@ var errQueueFull = errors.New("receiver's queue is full")
 // errClosed is returned by send on a closed connection.
 var errClosed = errors.New("connection closed")
 
-// conn is the kernel's end of one entity's socket. One goroutine reads it
-// with blocking reads — a thread parked in recvmsg wakes sooner than a
-// goroutine behind the poller, and wake-ups are what a round trip costs.
-// Sends come from any goroutine and never block (MSG_DONTWAIT): a frame the
-// socket cannot take now is queued (up to queueLimit bytes) and written by
-// a flusher goroutine as the socket drains.
+// conn is the kernel's end of one entity's socket. One goroutine reads it,
+// waiting in Go's poller rather than in a blocking recvmsg: a thread blocked
+// in a system call wakes the runtime's monitor, whose 20 µs sleeps then cost
+// more CPU than the poller's wake-up (docs/BENCHMARKS.md). Sends come from
+// any goroutine and never block (MSG_DONTWAIT): a frame the socket cannot
+// take now is queued (up to queueLimit bytes) and written by a flusher
+// goroutine as the socket drains.
 type conn struct {
-	fd int
+	fd   int
+	file *os.File        // fd, registered with the poller; closed last
+	raw  syscall.RawConn // reads and the flusher's writes
 
 	mu         sync.Mutex
 	queue      [][]byte
@@ -71,34 +76,31 @@ type conn struct {
 }
 
 func newConn(f *os.File, queueLimit int) (*conn, error) {
-	fd, err := unix.Dup(int(f.Fd()))
-	f.Close()
+	raw, err := f.SyscallConn()
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("kernel socket: %w", err)
 	}
-	unix.CloseOnExec(fd)
-	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("kernel socket: %w", err)
-	}
-	return &conn{fd: fd, queueLimit: queueLimit, refs: 1}, nil
+	fd := -1
+	_ = raw.Control(func(d uintptr) { fd = int(d) })
+	return &conn{fd: fd, file: f, raw: raw, queueLimit: queueLimit, refs: 1}, nil
 }
 
-// read reads one frame into buf, blocking. trunc reports a frame larger
-// than buf, whose tail was discarded. Only the reader goroutine calls it;
-// after an error it must call done.
+// read reads one frame into buf, waiting for one. trunc reports a frame
+// larger than buf, whose tail was discarded. Only the reader goroutine calls
+// it; after an error it must call done.
 func (c *conn) read(buf []byte) (n int, trunc bool, err error) {
-	var flags int
-	for {
-		n, _, flags, _, err = unix.Recvmsg(c.fd, buf, nil, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
-			break
-		}
+	rerr := c.raw.Read(func(fd uintptr) bool {
+		n, trunc, err = ipc.RecvFrame(int(fd), buf, unix.MSG_CMSG_CLOEXEC)
+		return err != unix.EAGAIN
+	})
+	if rerr != nil {
+		err = rerr
 	}
 	if err == nil && n == 0 {
 		err = errClosed // the peer closed its end: an empty seqpacket read
 	}
-	return n, flags&unix.MSG_TRUNC != 0, err
+	return n, trunc, err
 }
 
 // send writes one frame, or queues a copy of it when the socket is full.
@@ -109,7 +111,7 @@ func (c *conn) send(b []byte) error {
 		return errClosed
 	}
 	if len(c.queue) == 0 {
-		err := unix.Sendmsg(c.fd, b, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+		err := ipc.SendFrame(c.fd, b, nil)
 		if err == nil {
 			return nil
 		}
@@ -143,11 +145,12 @@ func (c *conn) flush() {
 		b := c.queue[0]
 		c.mu.Unlock()
 		var err error
-		for {
-			err = unix.Sendmsg(c.fd, b, nil, nil, unix.MSG_NOSIGNAL)
-			if err != unix.EINTR {
-				break
-			}
+		werr := c.raw.Write(func(fd uintptr) bool {
+			err = ipc.SendFrame(int(fd), b, nil)
+			return err != unix.EAGAIN && err != unix.ENOBUFS
+		})
+		if werr != nil {
+			err = werr
 		}
 		c.mu.Lock()
 		if err != nil {
@@ -190,7 +193,7 @@ func (c *conn) release() {
 	defer c.mu.Unlock()
 	c.refs--
 	if c.refs == 0 {
-		unix.Close(c.fd)
+		c.file.Close()
 		c.fd = -1
 	}
 }

@@ -97,11 +97,11 @@ func wait(ctx context.Context, fd int32, events int16) error {
 		if _, err := unix.Poll(pfd, 10); err != nil && err != unix.EINTR {
 			return err
 		}
+		if ctx.Err() != nil { // first: a cancelled caller's descriptor may be reused
+			return syscall.ECANCELED
+		}
 		if pfd[0].Revents != 0 {
 			return nil
-		}
-		if ctx.Err() != nil {
-			return syscall.ECANCELED
 		}
 	}
 }

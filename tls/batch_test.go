@@ -3,7 +3,6 @@ package tls
 import (
 	"bytes"
 	"context"
-	"net/netip"
 	"sync/atomic"
 	"testing"
 
@@ -32,20 +31,7 @@ func TestTerminatorBulkBatching(t *testing.T) {
 	down := &countingBackend{osBackend: newOSBackend(t)}
 	cliApp := socketClient(NewTerminator(f.config("--ca", "ca.pem"), socketClient(down, 100, "tls"), nil), 1, "app")
 
-	lfd, err := srvApp.Socket(ctx, afInet, sockStream, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srvApp.Bind(ctx, lfd, sockAddr(netip.MustParseAddrPort("127.0.0.1:0"))); err != nil {
-		t.Fatal(err)
-	}
-	if err := srvApp.Listen(ctx, lfd, 8); err != nil {
-		t.Fatal(err)
-	}
-	la, err := srvApp.GetSockName(ctx, lfd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lfd, port := listenVia(t, ctx, srvApp, sockStream)
 	accepted := make(chan int32, 1)
 	go func() {
 		fd, _, err := srvApp.Accept(ctx, lfd, 0)
@@ -54,7 +40,7 @@ func TestTerminatorBulkBatching(t *testing.T) {
 		}
 		accepted <- fd
 	}()
-	cfd, err := dialVia(ctx, cliApp, "cloud", la.Port, nil)
+	cfd, err := dialVia(ctx, cliApp, "cloud", port, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,19 +17,20 @@ import (
 
 // Linux numbers used by the terminator (capsim.Socket uses Linux's).
 const (
-	afInet      = 2
-	afInet6     = 10
-	sockStream  = 1
-	sockTypeMsk = 0xf
-	msgPeek     = 0x2
-	msgDontWait = 0x40
-	shutWr      = 1
-	shutRdWr    = 2
-	pollIn      = 0x1
-	pollOut     = 0x4
-	pollErr     = 0x8
-	pollHup     = 0x10
-	pollNval    = 0x20
+	afInet       = 2
+	afInet6      = 10
+	sockStream   = 1
+	sockTypeMsk  = 0xf
+	sockNonblock = 0x800
+	msgPeek      = 0x2
+	msgDontWait  = 0x40
+	shutWr       = 1
+	shutRdWr     = 2
+	pollIn       = 0x1
+	pollOut      = 0x4
+	pollErr      = 0x8
+	pollHup      = 0x10
+	pollNval     = 0x20
 )
 
 // addrPort converts a socket address (family, port, ip bytes).

@@ -9,12 +9,15 @@ import (
 	"capsim/api/capsim/socket"
 )
 
-// pollSet is one Poll call split into TLS sessions, whose readiness the
-// terminator knows, and descriptors the downstream backend must poll.
+// pollSet is one Poll call split into TLS sessions and TLS listeners,
+// whose readiness the terminator knows, and descriptors the downstream
+// backend must poll.
 type pollSet struct {
 	revents  []uint16
 	sessIdx  []int
 	sessions []*tsock
+	accIdx   []int
+	accs     []*acceptor // listeners whose handshakes run here
 	downIdx  []int
 	downFds  []socket.PollFd
 }
@@ -28,11 +31,13 @@ func (t *Terminator) splitPoll(ctx context.Context, fds []socket.PollFd) *pollSe
 			continue
 		}
 		s.mu.Lock()
-		sess, down := s.sess, s.down
+		sess, down, acc := s.sess, s.down, s.acc
 		s.mu.Unlock()
 		switch {
 		case sess != nil:
 			p.sessIdx, p.sessions = append(p.sessIdx, i), append(p.sessions, s)
+		case acc != nil && down >= 0:
+			p.accIdx, p.accs = append(p.accIdx, i), append(p.accs, acc)
 		case down < 0:
 			p.revents[i] = pollNval
 		default:
@@ -43,10 +48,10 @@ func (t *Terminator) splitPoll(ctx context.Context, fds []socket.PollFd) *pollSe
 	return p
 }
 
-// scanSessions sets the sessions' revents and returns the channels that
+// scanSessions sets the revents of sessions and listeners and returns the channels that
 // fire at their next change (taken before the scan, so none is missed).
 func (p *pollSet) scanSessions(fds []socket.PollFd) []<-chan struct{} {
-	chans := make([]<-chan struct{}, len(p.sessions))
+	chans := make([]<-chan struct{}, len(p.sessions), p.known())
 	for k, s := range p.sessions {
 		s.mu.Lock()
 		sess, shut := s.sess, s.shutWr
@@ -65,8 +70,18 @@ func (p *pollSet) scanSessions(fds []socket.PollFd) []<-chan struct{} {
 			p.revents[i] |= pollHup
 		}
 	}
+	for k, a := range p.accs {
+		ready, changed := a.readable()
+		chans = append(chans, changed)
+		if i := p.accIdx[k]; ready {
+			p.revents[i] = pollIn & fds[i].Events
+		}
+	}
 	return chans
 }
+
+// known is how many descriptors the terminator answers for itself.
+func (p *pollSet) known() int { return len(p.sessions) + len(p.accs) }
 
 func (p *pollSet) ready() uint32 {
 	n := uint32(0)
@@ -125,7 +140,7 @@ func (p *pollSet) downWait(deadline time.Time, timeoutMs int32) int32 {
 	if !deadline.IsZero() {
 		remain = int32(max(0, time.Until(deadline).Milliseconds()))
 	}
-	if len(p.sessions) == 0 {
+	if p.known() == 0 {
 		if timeoutMs < 0 {
 			return -1
 		}

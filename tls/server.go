@@ -60,6 +60,11 @@ type tsock struct {
 	sess   *Session
 	peer   netip.AddrPort
 	shutWr bool
+	// A listening stream socket: nonblock from SOCK_NONBLOCK at creation
+	// (Accept then says EAGAIN instead of waiting); acc, once the first
+	// Accept started it, runs the handshakes.
+	nonblock bool
+	acc      *acceptor
 }
 
 // NewTerminator returns a terminator using cfg over the downstream backend
@@ -133,7 +138,7 @@ func (t *Terminator) Socket(ctx context.Context, domain, socktype, protocol int3
 	if err != nil {
 		return -1, errnoOf(err)
 	}
-	return t.add(ctx, &tsock{down: down, tls: socktype&sockTypeMsk == sockStream}), nil
+	return t.add(ctx, &tsock{down: down, tls: socktype&sockTypeMsk == sockStream, nonblock: socktype&sockNonblock != 0}), nil
 }
 
 // downFD returns the downstream descriptor of fd (EBADF if closed).
@@ -245,29 +250,48 @@ func hookErrno(err error) error {
 }
 
 // Accept implements socket.Server: downstream accept, then the server
-// handshake. A peer whose handshake fails is logged and dropped, and the
-// next connection is accepted, so that the server behind the terminator
-// only sees established sessions.
+// handshake. The handshakes run in the background, several at once (see
+// acceptor): Accept returns the next established session, and a peer whose
+// handshake fails is logged and dropped, so that the server behind the
+// terminator only sees established sessions and a slow peer never holds
+// the others up. flags may hold SOCK_NONBLOCK and SOCK_CLOEXEC (which mean
+// nothing to a TLS session).
 func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32, socket.Addr, error) {
 	s, down, err := t.downFD(ctx, fd)
 	if err != nil {
 		return -1, socket.Addr{}, err
 	}
-	for {
+	if !s.tls {
 		conn, peer, err := t.down.Accept(ctx, down, flags)
-		if err != nil || !s.tls {
-			if err != nil {
-				return -1, socket.Addr{}, errnoOf(err)
-			}
-			return t.add(ctx, &tsock{down: conn}), peer, nil
+		if err != nil {
+			return -1, socket.Addr{}, errnoOf(err)
 		}
-		ns, err := t.serverHandshake(ctx, conn, peer)
-		if err == nil {
-			nfd := t.add(ctx, ns)
-			return nfd, peer, nil
+		return t.add(ctx, &tsock{down: conn}), peer, nil
+	}
+	if t.cfg.Certificate == nil {
+		return -1, socket.Addr{}, syscall.ENOKEY // no server role: fail, not drop every peer
+	}
+	s.mu.Lock()
+	if s.acc == nil {
+		s.acc = t.startAcceptor(ctx, down)
+	}
+	a, nonblock := s.acc, s.nonblock
+	s.mu.Unlock()
+	for {
+		acc, ok, changed, err := a.take()
+		switch {
+		case ok:
+			return t.add(ctx, acc.s), acc.peer, nil
+		case errors.Is(err, errListenerClosed):
+			return -1, socket.Addr{}, syscall.EBADF
+		case err != nil:
+			return -1, socket.Addr{}, errnoOf(err)
+		case nonblock:
+			return -1, socket.Addr{}, syscall.EAGAIN
 		}
-		t.log.Info("accept: tls handshake failed", "fd", fd, "err", err)
-		if ctx.Err() != nil {
+		select {
+		case <-changed:
+		case <-ctx.Done():
 			return -1, socket.Addr{}, syscall.ECANCELED
 		}
 	}
@@ -302,9 +326,12 @@ func (t *Terminator) Close(ctx context.Context, fd int32) error {
 		return syscall.EBADF
 	}
 	s.mu.Lock()
-	sess, down := s.sess, s.down
+	sess, down, acc := s.sess, s.down, s.acc
 	s.down = -1
 	s.mu.Unlock()
+	if acc != nil {
+		acc.stop()
+	}
 	switch {
 	case sess != nil:
 		sess.Close()
@@ -326,9 +353,12 @@ func (t *Terminator) Forget(ctx context.Context, clientID uint32) {
 	}
 	for _, s := range c.socks {
 		s.mu.Lock()
-		sess, down := s.sess, s.down
+		sess, down, acc := s.sess, s.down, s.acc
 		s.down = -1
 		s.mu.Unlock()
+		if acc != nil {
+			acc.stop()
+		}
 		switch {
 		case sess != nil:
 			sess.Close()

@@ -39,13 +39,24 @@ func (t *Terminator) Bind(ctx context.Context, fd int32, addr socket.Addr) error
 	return errnoOf(t.down.Bind(ctx, down, addr))
 }
 
-// Listen implements socket.Server (pass-through).
+// Listen implements socket.Server: downstream listen; a stream socket
+// then starts its acceptor, which shakes hands with peers as they come.
 func (t *Terminator) Listen(ctx context.Context, fd int32, backlog int32) error {
-	_, down, err := t.downFD(ctx, fd)
+	s, down, err := t.downFD(ctx, fd)
 	if err != nil {
 		return err
 	}
-	return errnoOf(t.down.Listen(ctx, down, backlog))
+	if err := t.down.Listen(ctx, down, backlog); err != nil {
+		return errnoOf(err)
+	}
+	if s.tls && t.cfg.Certificate != nil {
+		s.mu.Lock()
+		if s.acc == nil && s.down >= 0 {
+			s.acc = t.startAcceptor(ctx, down)
+		}
+		s.mu.Unlock()
+	}
+	return nil
 }
 
 // Send implements socket.Server: encrypts data into TLS records.

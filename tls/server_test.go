@@ -21,6 +21,10 @@ import (
 func terminatorApp(t *testing.T, cfg *Config, id uint32) (*socket.Client, *Terminator) {
 	t.Helper()
 	term := NewTerminator(cfg, socketClient(newOSBackend(t), 100, "tls"), nil)
+	// As when the client goes: its listeners' acceptors stop, so none
+	// outlives the test and takes another test's connections from a
+	// reused descriptor number of the OS backend.
+	t.Cleanup(func() { term.Forget(context.Background(), id) })
 	return socketClient(term, id, "app"), term
 }
 
@@ -154,25 +158,9 @@ func TestTerminatorClientOpenSSL(t *testing.T) {
 // TestTerminatorPair runs an application server behind a terminator in the
 // server role and a client behind a terminator in the client role.
 func TestTerminatorPair(t *testing.T) {
-	f := newFixture(t)
-	ctx := testCtx(t)
-	srvApp, _ := terminatorApp(t, f.serverConfig("cloud", true), 7)
-	cliApp, _ := terminatorApp(t, f.config("--ca", "ca.pem"), 1)
+	ctx, srvApp, cliApp := terminatorPair(t, true)
 
-	lfd, err := srvApp.Socket(ctx, afInet, sockStream, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srvApp.Bind(ctx, lfd, sockAddr(netip.MustParseAddrPort("127.0.0.1:0"))); err != nil {
-		t.Fatal(err)
-	}
-	if err := srvApp.Listen(ctx, lfd, 8); err != nil {
-		t.Fatal(err)
-	}
-	la, err := srvApp.GetSockName(ctx, lfd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lfd, port := listenVia(t, ctx, srvApp, sockStream)
 	type accepted struct {
 		fd  int32
 		err error
@@ -182,7 +170,7 @@ func TestTerminatorPair(t *testing.T) {
 		fd, _, err := srvApp.Accept(ctx, lfd, 0)
 		acc <- accepted{fd, err}
 	}()
-	cfd, err := dialVia(ctx, cliApp, "cloud", la.Port, map[int32][]byte{OptRequireOCSP: {1}})
+	cfd, err := dialVia(ctx, cliApp, "cloud", port, map[int32][]byte{OptRequireOCSP: {1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,5 +353,113 @@ func TestTerminatorHooks(t *testing.T) {
 	data, err := app.Recv(ctx, fd, 100, 0)
 	if err != nil || string(data) != "CBA\n" { // s_server -rev of the hook's upper-cased data
 		t.Errorf("recv %q, %v; want CBA", data, err)
+	}
+}
+
+// terminatorPair is an application server behind a terminator in the
+// server role for "cloud" (with an OCSP staple if staple) and a client
+// application behind a terminator in the client role trusting the CA.
+func terminatorPair(t *testing.T, staple bool) (context.Context, *socket.Client, *socket.Client) {
+	f := newFixture(t)
+	srvApp, _ := terminatorApp(t, f.serverConfig("cloud", staple), 7)
+	cliApp, _ := terminatorApp(t, f.config("--ca", "ca.pem"), 1)
+	return testCtx(t), srvApp, cliApp
+}
+
+// listenVia opens a listening TLS socket on 127.0.0.1 through app;
+// socktype may add SOCK_NONBLOCK.
+func listenVia(t *testing.T, ctx context.Context, app *socket.Client, socktype int32) (int32, uint16) {
+	t.Helper()
+	lfd, err := app.Socket(ctx, afInet, socktype, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Bind(ctx, lfd, sockAddr(netip.MustParseAddrPort("127.0.0.1:0"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Listen(ctx, lfd, 8); err != nil {
+		t.Fatal(err)
+	}
+	la, err := app.GetSockName(ctx, lfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lfd, la.Port
+}
+
+// TestTerminatorSilentPeerDoesNotHoldAccept: peers that connect and never
+// say a word hold only their own handshakes; a real client behind them is
+// accepted at once.
+func TestTerminatorSilentPeerDoesNotHoldAccept(t *testing.T) {
+	ctx, srvApp, cliApp := terminatorPair(t, false)
+	lfd, port := listenVia(t, ctx, srvApp, sockStream)
+	for range 3 {
+		silent, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer silent.Close()
+	}
+	accepted := make(chan error, 1)
+	go func() {
+		fd, _, err := srvApp.Accept(ctx, lfd, 0)
+		if err == nil {
+			_, err = srvApp.Send(ctx, fd, []byte("hello"), 0)
+		}
+		accepted <- err
+	}()
+	cfd, err := dialVia(ctx, cliApp, "cloud", port, nil)
+	if err != nil {
+		t.Fatalf("connect behind silent peers: %v", err)
+	}
+	if err := <-accepted; err != nil {
+		t.Fatalf("accept behind silent peers: %v", err)
+	}
+	if got, err := cliApp.Recv(ctx, cfd, 16, 0); err != nil || string(got) != "hello" {
+		t.Errorf("client got %q, %v", got, err)
+	}
+}
+
+// TestTerminatorListenerReadiness: a non-blocking listener says EAGAIN
+// until a handshake is done, poll reports the established session, and
+// closing the listener ends a blocked Accept with EBADF.
+func TestTerminatorListenerReadiness(t *testing.T) {
+	ctx, srvApp, cliApp := terminatorPair(t, false)
+	lfd, port := listenVia(t, ctx, srvApp, sockStream|sockNonblock)
+	if _, _, err := srvApp.Accept(ctx, lfd, 0); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("accept on an idle non-blocking listener: %v, want EAGAIN", err)
+	}
+	if _, n, err := srvApp.Poll(ctx, []socket.PollFd{{Fd: lfd, Events: pollIn}}, 0); err != nil || n != 0 {
+		t.Fatalf("idle listener poll: %d, %v", n, err)
+	}
+	if _, err := dialVia(ctx, cliApp, "cloud", port, nil); err != nil {
+		t.Fatal(err)
+	}
+	rev, n, err := srvApp.Poll(ctx, []socket.PollFd{{Fd: lfd, Events: pollIn}}, 10_000)
+	if err != nil || n != 1 || rev[0] != pollIn {
+		t.Fatalf("listener poll after a handshake = %v, %d, %v; want POLLIN", rev, n, err)
+	}
+	if _, _, err := srvApp.Accept(ctx, lfd, 0); err != nil {
+		t.Fatalf("accept after POLLIN: %v", err)
+	}
+
+	blocking, _ := listenVia(t, ctx, srvApp, sockStream)
+	ended := make(chan error, 1)
+	go func() {
+		_, _, err := srvApp.Accept(ctx, blocking, 0)
+		ended <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let Accept block; the result holds either way
+	if err := srvApp.Close(ctx, blocking); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ended; !errors.Is(err, syscall.EBADF) {
+		t.Errorf("accept on a closed listener: %v, want EBADF", err)
+	}
+
+	// A terminator without a certificate cannot be a server.
+	nokey, _ := listenVia(t, ctx, cliApp, sockStream)
+	if _, _, err := cliApp.Accept(ctx, nokey, 0); !errors.Is(err, syscall.ENOKEY) {
+		t.Errorf("accept without --cert: %v, want ENOKEY", err)
 	}
 }
