@@ -29,8 +29,7 @@ type Runtime struct {
 	Class string
 	Log   *slog.Logger
 
-	fd        int             // the kernel socket, non-blocking
-	sock      *os.File        // fd, registered with Go's poller
+	sock      *os.File        // the kernel socket (non-blocking), registered with Go's poller
 	rawSock   syscall.RawConn // reads and writes through the poller
 	endpoints []endpointInfo
 	maxFrame  int
@@ -116,7 +115,6 @@ func newRuntime(fd int, task, class string) (*Runtime, error) {
 		Task: task, Class: class,
 		sock: sock, rawSock: raw,
 		Log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		fd:       fd,
 		maxFrame: ipc.HeaderSize + ipc.MaxHandles*ipc.SlotSize + ipc.DefaultMaxMessage,
 		waiting:  make(map[uint64]chan reply),
 		channels: make(map[string]ipc.Handle),

@@ -1,12 +1,13 @@
 package kernel
 
 import (
-	"capsim/ipc"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"syscall"
+
+	"capsim/ipc"
 
 	"golang.org/x/sys/unix"
 )

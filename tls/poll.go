@@ -48,8 +48,9 @@ func (t *Terminator) splitPoll(ctx context.Context, fds []socket.PollFd) *pollSe
 	return p
 }
 
-// scanSessions sets the revents of sessions and listeners and returns the channels that
-// fire at their next change (taken before the scan, so none is missed).
+// scanSessions sets the revents of sessions and listeners and returns the
+// channels that fire at their next change (taken before the scan, so none
+// is missed).
 func (p *pollSet) scanSessions(fds []socket.PollFd) []<-chan struct{} {
 	chans := make([]<-chan struct{}, len(p.sessions), p.known())
 	for k, s := range p.sessions {

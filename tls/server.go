@@ -61,8 +61,8 @@ type tsock struct {
 	peer   netip.AddrPort
 	shutWr bool
 	// A listening stream socket: nonblock from SOCK_NONBLOCK at creation
-	// (Accept then says EAGAIN instead of waiting); acc, once the first
-	// Accept started it, runs the handshakes.
+	// (Accept then says EAGAIN instead of waiting); acc, started by Listen,
+	// runs the handshakes.
 	nonblock bool
 	acc      *acceptor
 }
@@ -271,12 +271,10 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 	if t.cfg.Certificate == nil {
 		return -1, socket.Addr{}, syscall.ENOKEY // no server role: fail, not drop every peer
 	}
-	s.mu.Lock()
-	if s.acc == nil {
-		s.acc = t.startAcceptor(ctx, down)
+	a := t.acceptorOf(ctx, s)
+	if a == nil {
+		return -1, socket.Addr{}, syscall.EBADF
 	}
-	a, nonblock := s.acc, s.nonblock
-	s.mu.Unlock()
 	for {
 		acc, ok, changed, err := a.take()
 		switch {
@@ -286,7 +284,7 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 			return -1, socket.Addr{}, syscall.EBADF
 		case err != nil:
 			return -1, socket.Addr{}, errnoOf(err)
-		case nonblock:
+		case s.nonblock:
 			return -1, socket.Addr{}, syscall.EAGAIN
 		}
 		select {
@@ -295,6 +293,17 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 			return -1, socket.Addr{}, syscall.ECANCELED
 		}
 	}
+}
+
+// acceptorOf returns the acceptor of the listening socket s, starting it
+// if it is not running yet; nil once s is closed.
+func (t *Terminator) acceptorOf(ctx context.Context, s *tsock) *acceptor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.acc == nil && s.down >= 0 {
+		s.acc = t.startAcceptor(ctx, s.down)
+	}
+	return s.acc
 }
 
 func (t *Terminator) serverHandshake(ctx context.Context, conn int32, peer socket.Addr) (*tsock, error) {

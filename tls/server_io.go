@@ -50,11 +50,7 @@ func (t *Terminator) Listen(ctx context.Context, fd int32, backlog int32) error 
 		return errnoOf(err)
 	}
 	if s.tls && t.cfg.Certificate != nil {
-		s.mu.Lock()
-		if s.acc == nil && s.down >= 0 {
-			s.acc = t.startAcceptor(ctx, down)
-		}
-		s.mu.Unlock()
+		t.acceptorOf(ctx, s)
 	}
 	return nil
 }
