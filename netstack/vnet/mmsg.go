@@ -37,11 +37,13 @@ func newBatch(n, size int) *batch {
 	return b
 }
 
-// recv reads up to len(b.bufs) frames from fd without blocking; frame i is
+// recv reads up to len(b.bufs) frames from fd without blocking (a raw system
+// call: it cannot block, so it needs no scheduler hand-off, and it leaves the
+// runtime's monitor thread asleep — see ipc/sock.go); frame i is
 // b.frame(i) and its length before any truncation is b.hdrs[i].len.
 func (b *batch) recv(fd int) (int, error) {
 	for {
-		r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd),
+		r, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd),
 			uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)),
 			unix.MSG_DONTWAIT, 0, 0)
 		switch errno {
@@ -108,11 +110,11 @@ func (o *outbox) flush() {
 	}
 }
 
-// sendmmsg writes the messages of hdrs to fd without blocking and returns
-// how many the socket took.
+// sendmmsg writes the messages of hdrs to fd without blocking (a raw system
+// call, as recv) and returns how many the socket took.
 func sendmmsg(fd int, hdrs []mmsghdr) (int, error) {
 	for {
-		r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd),
+		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd),
 			uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)),
 			unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
 		switch errno {
