@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
+	"time"
 
 	"capsim/api/capsim/socket"
 )
@@ -58,9 +59,11 @@ func (t *Terminator) startAcceptor(ctx context.Context, down int32) *acceptor {
 	return a
 }
 
-// run accepts downstream connections until the listener closes or fails.
+// run accepts downstream connections until the listener closes or fails;
+// after a transient error it tries again, backing off.
 func (a *acceptor) run(ctx context.Context) {
 	defer a.wg.Done()
+	var backoff time.Duration
 	for {
 		select {
 		case a.slots <- struct{}{}:
@@ -69,17 +72,43 @@ func (a *acceptor) run(ctx context.Context) {
 			return
 		}
 		conn, peer, err := a.acceptDown(ctx)
-		if err != nil {
+		switch {
+		case err == nil:
+			backoff = 0
+			a.wg.Add(1)
+			go a.handshake(ctx, conn, peer)
+			continue
+		case ctx.Err() != nil:
+			err = errListenerClosed
+		case transientAccept(err):
 			<-a.slots
-			if ctx.Err() != nil {
-				err = errListenerClosed
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			a.t.log.Info("accept: retrying", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+				continue
+			case <-ctx.Done():
+				a.end(errListenerClosed)
+				return
 			}
-			a.end(err)
-			return
 		}
-		a.wg.Add(1)
-		go a.handshake(ctx, conn, peer)
+		<-a.slots
+		a.end(err)
+		return
 	}
+}
+
+// transientAccept reports an accept error that concerns one connection or
+// a passing shortage, after which the listener works on (as accept(2)
+// says of ECONNABORTED and the resource errors).
+func transientAccept(err error) bool {
+	for _, e := range []syscall.Errno{syscall.ECONNABORTED, syscall.EINTR, syscall.EMFILE,
+		syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.EPROTO} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptDown accepts one downstream connection, waiting in Poll when the

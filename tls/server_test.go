@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -461,5 +462,41 @@ func TestTerminatorListenerReadiness(t *testing.T) {
 	nokey, _ := listenVia(t, ctx, cliApp, sockStream)
 	if _, _, err := cliApp.Accept(ctx, nokey, 0); !errors.Is(err, syscall.ENOKEY) {
 		t.Errorf("accept without --cert: %v, want ENOKEY", err)
+	}
+}
+
+// abortingBackend fails the first downstream Accept with ECONNABORTED,
+// as a kernel does when a peer resets before it is accepted.
+type abortingBackend struct {
+	*osBackend
+	aborted atomic.Bool
+}
+
+func (b *abortingBackend) Accept(ctx context.Context, fd int32, flags uint32) (int32, socket.Addr, error) {
+	if b.aborted.CompareAndSwap(false, true) {
+		return -1, socket.Addr{}, syscall.ECONNABORTED
+	}
+	return b.osBackend.Accept(ctx, fd, flags)
+}
+
+// TestTerminatorAcceptAfterAbortedPeer: a transient accept error is not
+// the listener's end; the next peer is accepted.
+func TestTerminatorAcceptAfterAbortedPeer(t *testing.T) {
+	f := newFixture(t)
+	ctx := testCtx(t)
+	down := &abortingBackend{osBackend: newOSBackend(t)}
+	term := NewTerminator(f.serverConfig("cloud", false), socketClient(down, 100, "tls"), nil)
+	t.Cleanup(func() { term.Forget(context.Background(), 7) })
+	srvApp := socketClient(term, 7, "app")
+	cliApp, _ := terminatorApp(t, f.config("--ca", "ca.pem"), 1)
+	lfd, port := listenVia(t, ctx, srvApp, sockStream)
+	if _, err := dialVia(ctx, cliApp, "cloud", port, nil); err != nil {
+		t.Fatalf("connect after an aborted accept: %v", err)
+	}
+	if _, _, err := srvApp.Accept(ctx, lfd, 0); err != nil {
+		t.Fatalf("accept after an aborted accept: %v", err)
+	}
+	if !down.aborted.Load() {
+		t.Error("the downstream never reported the abort: the test tested nothing")
 	}
 }
