@@ -250,8 +250,10 @@ func (rt *Runtime) await(ctx context.Context, ch chan reply) (reply, bool) {
 // lead reads and dispatches frames until ch has the reply or ctx ends. A
 // read parked in the poller is woken by a past deadline when ctx ends.
 func (rt *Runtime) lead(ctx context.Context, ch chan reply) (reply, bool) {
-	stop := context.AfterFunc(ctx, func() { _ = rt.sock.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	if ctx.Done() != nil { // a context that can end; Background cannot
+		stop := context.AfterFunc(ctx, func() { _ = rt.sock.SetReadDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
 	for {
 		select {
 		case r := <-ch:

@@ -3,7 +3,6 @@ package tls
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -132,7 +131,8 @@ func (a *acceptor) handshake(ctx context.Context, conn int32, peer socket.Addr) 
 	if err != nil {
 		<-a.slots
 		if ctx.Err() == nil {
-			a.t.log.Info("accept: tls handshake failed", "peer", peerString(peer), "err", err)
+			pap, _ := addrPort(peer)
+			a.t.log.Info("accept: tls handshake failed", "peer", pap, "err", err)
 		}
 		return
 	}
@@ -201,11 +201,4 @@ func (a *acceptor) stop() {
 	for _, acc := range ready {
 		acc.s.sess.Close()
 	}
-}
-
-func peerString(a socket.Addr) string {
-	if ap, ok := addrPort(a); ok {
-		return ap.String()
-	}
-	return netip.AddrPort{}.String()
 }

@@ -334,6 +334,12 @@ func (t *Terminator) Close(ctx context.Context, fd int32) error {
 	if s == nil {
 		return syscall.EBADF
 	}
+	return t.closeSock(ctx, s)
+}
+
+// closeSock ends what s holds: its acceptor, its session (close_notify)
+// or its downstream socket.
+func (t *Terminator) closeSock(ctx context.Context, s *tsock) error {
 	s.mu.Lock()
 	sess, down, acc := s.sess, s.down, s.acc
 	s.down = -1
@@ -361,19 +367,7 @@ func (t *Terminator) Forget(ctx context.Context, clientID uint32) {
 		return
 	}
 	for _, s := range c.socks {
-		s.mu.Lock()
-		sess, down, acc := s.sess, s.down, s.acc
-		s.down = -1
-		s.mu.Unlock()
-		if acc != nil {
-			acc.stop()
-		}
-		switch {
-		case sess != nil:
-			sess.Close()
-		case down >= 0:
-			t.down.Close(ctx, down)
-		}
+		_ = t.closeSock(ctx, s) // the client is gone: no one to tell
 	}
 }
 
