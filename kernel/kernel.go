@@ -35,6 +35,8 @@ type Kernel struct {
 	tasks map[string]*task
 	order []*task
 
+	buffers frameBuffers
+
 	// hmu guards every handle table; revocation crosses tables.
 	hmu sync.RWMutex
 
@@ -224,6 +226,7 @@ func (k *Kernel) Stop() {
 	go func() { k.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		k.buffers.release()
 	case <-time.After(10 * time.Second):
 		k.log.Warn("kernel goroutines did not end within 10s of stop")
 	}

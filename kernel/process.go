@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -100,6 +103,9 @@ func (k *Kernel) command(t *task, sock, out *os.File) *exec.Cmd {
 func (k *Kernel) entityEnv(t *task) []string {
 	env := append([]string(nil), t.spec.Env...)
 	env = append(env, "CAPSIM_TASK="+t.spec.Task, "CAPSIM_CLASS="+t.spec.Class)
+	if !hasEnv(env, "GOMAXPROCS") {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(goMaxProcs(t.spec.Limits.CPU, len(k.tasks), runtime.NumCPU())))
+	}
 	if t.class != nil {
 		var eps []string
 		for _, ep := range t.class.Endpoints {
@@ -108,6 +114,31 @@ func (k *Kernel) entityEnv(t *task) []string {
 		env = append(env, "CAPSIM_ENDPOINTS="+strings.Join(eps, ","))
 	}
 	return env
+}
+
+// goMaxProcs is the GOMAXPROCS an entity's Go runtime gets unless its
+// environment names one: its cpu limit rounded up, or else a fair share of
+// the machine's CPUs among the system's tasks, at least 1. Left to itself
+// every Go process sizes its scheduler to the whole machine, and a system
+// of many entity processes on few CPUs then spends much of its time
+// waking idle scheduler threads in each process that find nothing to do
+// (docs/BENCHMARKS.md, "GOMAXPROCS per entity").
+func goMaxProcs(cpuLimit float64, tasks, cpus int) int {
+	n := cpus / max(tasks, 1)
+	if cpuLimit > 0 {
+		n = min(int(math.Ceil(cpuLimit)), cpus)
+	}
+	return max(n, 1)
+}
+
+// hasEnv reports whether env sets key.
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // startIsolated starts cmd in its own network namespace where the mode and
@@ -213,7 +244,8 @@ func (b *outputBuffer) String() string {
 // readLoop handles the frames a process sends until its socket closes.
 func (k *Kernel) readLoop(p *process) {
 	defer k.wg.Done()
-	buf := make([]byte, ipc.HeaderSize+ipc.MaxHandles*ipc.SlotSize+p.task.limits.Message+1)
+	buf := k.buffers.get(ipc.HeaderSize + ipc.MaxHandles*ipc.SlotSize + p.task.limits.Message + 1)
+	defer k.buffers.put(buf)
 	defer p.conn.done()
 	for {
 		n, trunc, err := p.conn.read(buf)

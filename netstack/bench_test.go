@@ -70,7 +70,11 @@ func benchBulkPair(b *testing.B, p *pair) {
 func benchConnections(b *testing.B) {
 	p := newPair(b, 1500)
 	ctx := testCtx(b)
-	l := listen(b, p.sb, 2, AF_INET, 5002)
+	// The client loop can run ahead of the acceptor by more than a small
+	// backlog (each connect waits only for the SYN-ACK); a full queue drops
+	// SYNs and the client then waits a whole retransmission timeout, so the
+	// listener gets the backlog the posix layer gives (128).
+	l := listenBacklog(b, p.sb, 2, AF_INET, 5002, 128)
 	to := netip.AddrPortFrom(addrB, 5002)
 	accepted := make(chan error, 1)
 	go func() {

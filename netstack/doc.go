@@ -2,9 +2,11 @@
 // socket semantics the netstack entity serves over IPC.
 //
 // A Host wraps a gVisor tcpip stack (IPv4, IPv6, ARP, ICMP echo, TCP, UDP)
-// whose one NIC is a gVisor fdbased endpoint on a SOCK_SEQPACKET socket that
-// carries Ethernet frames; the other end of that socket belongs to the
-// kernel's virtual switch (package netstack/vnet). A loopback NIC serves
+// whose one NIC is a SOCK_SEQPACKET socket that carries Ethernet frames;
+// the other end of that socket belongs to the kernel's virtual switch
+// (package netstack/vnet). The NIC sends through gVisor's fdbased endpoint
+// behind a FIFO queue (batches of frames per sendmmsg) and receives through
+// Go's poller (link.go, package netstack/mmsg). A loopback NIC serves
 // 127.0.0.1 and ::1.
 //
 // Sockets keeps one descriptor table per client (the IPC badge's ID) and

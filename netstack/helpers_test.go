@@ -74,10 +74,16 @@ func check(tb testing.TB, err error) {
 // listen opens a listening TCP socket of client on s at port.
 func listen(tb testing.TB, s *Sockets, client uint32, domain int32, port uint16) int32 {
 	tb.Helper()
+	return listenBacklog(tb, s, client, domain, port, 16)
+}
+
+// listenBacklog is listen with a chosen backlog.
+func listenBacklog(tb testing.TB, s *Sockets, client uint32, domain int32, port uint16, backlog int32) int32 {
+	tb.Helper()
 	ctx := testCtx(tb)
 	fd := must(s.Socket(ctx, client, domain, SOCK_STREAM, 0))(tb)
 	check(tb, s.Bind(ctx, client, fd, netip.AddrPortFrom(netip.Addr{}, port)))
-	check(tb, s.Listen(ctx, client, fd, 16))
+	check(tb, s.Listen(ctx, client, fd, backlog))
 	return fd
 }
 

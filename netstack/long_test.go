@@ -24,12 +24,11 @@ func TestHostUnreachable(t *testing.T) {
 }
 
 // TestPeerClosedLinkStops: when the switch's end of the NIC socket closes,
-// the host notices, and Close does not hang (gVisor's recvmmsg loop would
-// spin on the seqpacket EOF without the NIC guard).
+// the host notices, and Close does not hang.
 func TestPeerClosedLinkStops(t *testing.T) {
 	p := newPair(t, 1500)
 	check(t, p.b.Close())
-	<-p.a.guard.watched // the guard saw the hang-up
+	<-p.a.link.lost // the reader saw the hang-up
 	closed := make(chan error, 1)
 	go func() { closed <- p.a.Close() }()
 	select {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"capsim/netstack/mmsg"
 )
 
 const (
@@ -157,10 +159,10 @@ func readBatch(frameMax int) int {
 // readLoop reads frames from the port until it is closed or its peer goes.
 func (p *port) readLoop() {
 	s := p.seg
-	b := newBatch(readBatch(s.frameMax), s.frameMax+1)
+	b := mmsg.NewBatch(readBatch(s.frameMax), s.frameMax+1)
 	var out outbox
 	for {
-		k, err := p.recv(b)
+		k, err := b.Wait(p.raw)
 		if err == nil && k == 0 {
 			err = errPeerGone
 		}
@@ -173,7 +175,8 @@ func (p *port) readLoop() {
 			return
 		}
 		for i := range k {
-			frame, n := b.frame(i)
+			frame := b.Frame(i)
+			n := len(frame)
 			if n == 0 { // the host closed its end
 				out.flush()
 				p.detach()
@@ -190,20 +193,6 @@ func (p *port) readLoop() {
 }
 
 var errPeerGone = errors.New("peer closed")
-
-// recv reads a batch of frames, waiting in the Go poller when none is ready.
-func (p *port) recv(b *batch) (int, error) {
-	var k int
-	var rerr error
-	err := p.raw.Read(func(fd uintptr) bool {
-		k, rerr = b.recv(int(fd))
-		return rerr != unix.EAGAIN
-	})
-	if err != nil {
-		return 0, err
-	}
-	return k, rerr
-}
 
 // detach takes a port whose peer is gone out of the MAC table.
 func (p *port) detach() {
@@ -244,7 +233,7 @@ func (p *port) send(frame []byte) {
 // sendBatch writes the frames of hdrs to the port with sendmmsg(2),
 // without blocking; a frame the full socket does not take is dropped, as
 // send drops it, and the rest are still tried.
-func (p *port) sendBatch(hdrs []mmsghdr) {
+func (p *port) sendBatch(hdrs []mmsg.Hdr) {
 	s := p.seg
 	if p.dead.Load() {
 		s.stats.overflow.Add(uint64(len(hdrs)))
@@ -254,7 +243,7 @@ func (p *port) sendBatch(hdrs []mmsghdr) {
 		var k int
 		var werr error
 		err := p.raw.Write(func(fd uintptr) bool {
-			k, werr = sendmmsg(int(fd), hdrs)
+			k, werr = mmsg.Send(int(fd), hdrs)
 			return true
 		})
 		if err == nil {
