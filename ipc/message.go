@@ -16,7 +16,10 @@ type Message struct {
 
 // Caller sends a call on a channel handle and waits for its reply. The
 // entity runtime implements it; generated client proxies use it. A kernel
-// status comes back as *Error; a reply with AppError as a Message.
+// status comes back as *Error; a reply with AppError as a Message. The
+// reply's Payload belongs to the caller from then on (a Caller never
+// reuses it): generated proxies return bytes fields as slices of it
+// rather than copies.
 type Caller interface {
 	Call(ctx context.Context, h Handle, m *Message) (*Message, error)
 }
@@ -31,7 +34,10 @@ type Badge struct {
 	Channel string
 }
 
-// Request is a call delivered to a server.
+// Request is a call delivered to a server. Its Payload belongs to the
+// request (whoever delivers it never reuses it): generated dispatchers
+// hand bytes fields to the handler as slices of it, which the handler may
+// keep.
 type Request struct {
 	Txn   uint64
 	Badge *Badge

@@ -312,6 +312,7 @@ func (c *Client) Open(ctx context.Context, path string, flags uint32, mode uint3
 		return fd, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		fd = d.Int32("fd")
@@ -343,6 +344,7 @@ func (c *Client) Read(ctx context.Context, fd int32, size uint32) (data []byte, 
 		return data, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		data = d.Blob(1048576, "data")
@@ -374,6 +376,7 @@ func (c *Client) Write(ctx context.Context, fd int32, data []byte) (n uint32, er
 		return n, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		n = d.Uint32("n")
@@ -406,6 +409,7 @@ func (c *Client) PRead(ctx context.Context, fd int32, size uint32, offset uint64
 		return data, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		data = d.Blob(1048576, "data")
@@ -438,6 +442,7 @@ func (c *Client) PWrite(ctx context.Context, fd int32, data []byte, offset uint6
 		return n, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		n = d.Uint32("n")
@@ -468,6 +473,7 @@ func (c *Client) Close(ctx context.Context, fd int32) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -497,6 +503,7 @@ func (c *Client) Stat(ctx context.Context, path string) (stat FileStat, err erro
 		return stat, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		stat.DecodeIDL(d)
@@ -527,6 +534,7 @@ func (c *Client) FStat(ctx context.Context, fd int32) (stat FileStat, err error)
 		return stat, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		stat.DecodeIDL(d)
@@ -558,6 +566,7 @@ func (c *Client) ReadDir(ctx context.Context, fd int32, max_ uint32) (entries []
 		return entries, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		entries = nil
@@ -595,6 +604,7 @@ func (c *Client) MkDir(ctx context.Context, path string, mode uint32) (err error
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -625,6 +635,7 @@ func (c *Client) Unlink(ctx context.Context, path string, flags uint32) (err err
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -655,6 +666,7 @@ func (c *Client) Rename(ctx context.Context, from string, to string) (err error)
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -685,6 +697,7 @@ func (c *Client) Truncate(ctx context.Context, path string, size uint64) (err er
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -714,6 +727,7 @@ func (c *Client) FSync(ctx context.Context, fd int32) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -814,6 +828,7 @@ func (d *Dispatcher) serveOpen(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var flags uint32
 	var mode uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	path = dec.String(4096, "path")
 	flags = dec.Uint32("flags")
 	mode = dec.Uint32("mode")
@@ -845,6 +860,7 @@ func (d *Dispatcher) serveRead(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var fd int32
 	var size uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
 	if err := dec.Finish(); err != nil {
@@ -875,6 +891,7 @@ func (d *Dispatcher) serveWrite(ctx context.Context, req *ipc.Request, r ipc.Res
 	var fd int32
 	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
 	if err := dec.Finish(); err != nil {
@@ -906,6 +923,7 @@ func (d *Dispatcher) servePRead(ctx context.Context, req *ipc.Request, r ipc.Res
 	var size uint32
 	var offset uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
 	offset = dec.Uint64("offset")
@@ -938,6 +956,7 @@ func (d *Dispatcher) servePWrite(ctx context.Context, req *ipc.Request, r ipc.Re
 	var data []byte
 	var offset uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
 	offset = dec.Uint64("offset")
@@ -968,6 +987,7 @@ func (d *Dispatcher) servePWrite(ctx context.Context, req *ipc.Request, r ipc.Re
 func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.File.Close: "+err.Error())
@@ -995,6 +1015,7 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 func (d *Dispatcher) serveStat(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var path string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	path = dec.String(4096, "path")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.File.Stat: "+err.Error())
@@ -1023,6 +1044,7 @@ func (d *Dispatcher) serveStat(ctx context.Context, req *ipc.Request, r ipc.Resp
 func (d *Dispatcher) serveFStat(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.File.FStat: "+err.Error())
@@ -1052,6 +1074,7 @@ func (d *Dispatcher) serveReadDir(ctx context.Context, req *ipc.Request, r ipc.R
 	var fd int32
 	var max_ uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	max_ = dec.Uint32("max")
 	if err := dec.Finish(); err != nil {
@@ -1085,6 +1108,7 @@ func (d *Dispatcher) serveMkDir(ctx context.Context, req *ipc.Request, r ipc.Res
 	var path string
 	var mode uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	path = dec.String(4096, "path")
 	mode = dec.Uint32("mode")
 	if err := dec.Finish(); err != nil {
@@ -1114,6 +1138,7 @@ func (d *Dispatcher) serveUnlink(ctx context.Context, req *ipc.Request, r ipc.Re
 	var path string
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	path = dec.String(4096, "path")
 	flags = dec.Uint32("flags")
 	if err := dec.Finish(); err != nil {
@@ -1143,6 +1168,7 @@ func (d *Dispatcher) serveRename(ctx context.Context, req *ipc.Request, r ipc.Re
 	var from string
 	var to string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	from = dec.String(4096, "from")
 	to = dec.String(4096, "to")
 	if err := dec.Finish(); err != nil {
@@ -1172,6 +1198,7 @@ func (d *Dispatcher) serveTruncate(ctx context.Context, req *ipc.Request, r ipc.
 	var path string
 	var size uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	path = dec.String(4096, "path")
 	size = dec.Uint64("size")
 	if err := dec.Finish(); err != nil {
@@ -1200,6 +1227,7 @@ func (d *Dispatcher) serveTruncate(ctx context.Context, req *ipc.Request, r ipc.
 func (d *Dispatcher) serveFSync(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.File.FSync: "+err.Error())

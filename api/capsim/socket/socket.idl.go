@@ -401,6 +401,7 @@ func (c *Client) Socket(ctx context.Context, domain int32, socktype int32, proto
 		return fd, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		fd = d.Int32("fd")
@@ -432,6 +433,7 @@ func (c *Client) Bind(ctx context.Context, fd int32, addr Addr) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -462,6 +464,7 @@ func (c *Client) Listen(ctx context.Context, fd int32, backlog int32) (err error
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -492,6 +495,7 @@ func (c *Client) Accept(ctx context.Context, fd int32, flags uint32) (conn int32
 		return conn, peer, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		conn = d.Int32("conn")
@@ -524,6 +528,7 @@ func (c *Client) Connect(ctx context.Context, fd int32, addr Addr) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -555,6 +560,7 @@ func (c *Client) Send(ctx context.Context, fd int32, data []byte, flags uint32) 
 		return n, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		n = d.Uint32("n")
@@ -587,6 +593,7 @@ func (c *Client) Recv(ctx context.Context, fd int32, size uint32, flags uint32) 
 		return data, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		data = d.Blob(1048576, "data")
@@ -620,6 +627,7 @@ func (c *Client) SendTo(ctx context.Context, fd int32, data []byte, flags uint32
 		return n, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		n = d.Uint32("n")
@@ -652,6 +660,7 @@ func (c *Client) RecvFrom(ctx context.Context, fd int32, size uint32, flags uint
 		return data, from, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		data = d.Blob(1048576, "data")
@@ -689,6 +698,7 @@ func (c *Client) SendMsg(ctx context.Context, fd int32, data []byte, control []C
 		return n, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		n = d.Uint32("n")
@@ -721,6 +731,7 @@ func (c *Client) RecvMsg(ctx context.Context, fd int32, size uint32, flags uint3
 		return data, control, msgflags, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		data = d.Blob(1048576, "data")
@@ -760,6 +771,7 @@ func (c *Client) Shutdown(ctx context.Context, fd int32, how int32) (err error) 
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -789,6 +801,7 @@ func (c *Client) Close(ctx context.Context, fd int32) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -822,6 +835,7 @@ func (c *Client) Poll(ctx context.Context, fds []PollFd, timeoutMs int32) (reven
 		return revents, ready, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		revents = nil
@@ -862,6 +876,7 @@ func (c *Client) GetSockOpt(ctx context.Context, fd int32, level int32, name int
 		return value, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		value = d.Blob(1024, "value")
@@ -895,6 +910,7 @@ func (c *Client) SetSockOpt(ctx context.Context, fd int32, level int32, name int
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -924,6 +940,7 @@ func (c *Client) GetSockName(ctx context.Context, fd int32) (addr Addr, err erro
 		return addr, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		addr.DecodeIDL(d)
@@ -954,6 +971,7 @@ func (c *Client) GetPeerName(ctx context.Context, fd int32) (addr Addr, err erro
 		return addr, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		addr.DecodeIDL(d)
@@ -984,6 +1002,7 @@ func (c *Client) GetAddrInfo(ctx context.Context, host string) (addrs []Addr, er
 		return addrs, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		addrs = nil
@@ -1106,6 +1125,7 @@ func (d *Dispatcher) serveSocket(ctx context.Context, req *ipc.Request, r ipc.Re
 	var socktype int32
 	var protocol int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	domain = dec.Int32("domain")
 	socktype = dec.Int32("socktype")
 	protocol = dec.Int32("protocol")
@@ -1137,6 +1157,7 @@ func (d *Dispatcher) serveBind(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var fd int32
 	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	addr.DecodeIDL(dec)
 	if err := dec.Finish(); err != nil {
@@ -1166,6 +1187,7 @@ func (d *Dispatcher) serveListen(ctx context.Context, req *ipc.Request, r ipc.Re
 	var fd int32
 	var backlog int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	backlog = dec.Int32("backlog")
 	if err := dec.Finish(); err != nil {
@@ -1195,6 +1217,7 @@ func (d *Dispatcher) serveAccept(ctx context.Context, req *ipc.Request, r ipc.Re
 	var fd int32
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	flags = dec.Uint32("flags")
 	if err := dec.Finish(); err != nil {
@@ -1226,6 +1249,7 @@ func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.R
 	var fd int32
 	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	addr.DecodeIDL(dec)
 	if err := dec.Finish(); err != nil {
@@ -1256,6 +1280,7 @@ func (d *Dispatcher) serveSend(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var data []byte
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
 	flags = dec.Uint32("flags")
@@ -1288,6 +1313,7 @@ func (d *Dispatcher) serveRecv(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var size uint32
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
 	flags = dec.Uint32("flags")
@@ -1321,6 +1347,7 @@ func (d *Dispatcher) serveSendTo(ctx context.Context, req *ipc.Request, r ipc.Re
 	var flags uint32
 	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
 	flags = dec.Uint32("flags")
@@ -1354,6 +1381,7 @@ func (d *Dispatcher) serveRecvFrom(ctx context.Context, req *ipc.Request, r ipc.
 	var size uint32
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
 	flags = dec.Uint32("flags")
@@ -1388,6 +1416,7 @@ func (d *Dispatcher) serveSendMsg(ctx context.Context, req *ipc.Request, r ipc.R
 	var control []Cmsg
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
 	control = nil
@@ -1427,6 +1456,7 @@ func (d *Dispatcher) serveRecvMsg(ctx context.Context, req *ipc.Request, r ipc.R
 	var size uint32
 	var flags uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	size = dec.Uint32("size")
 	flags = dec.Uint32("flags")
@@ -1463,6 +1493,7 @@ func (d *Dispatcher) serveShutdown(ctx context.Context, req *ipc.Request, r ipc.
 	var fd int32
 	var how int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	how = dec.Int32("how")
 	if err := dec.Finish(); err != nil {
@@ -1491,6 +1522,7 @@ func (d *Dispatcher) serveShutdown(ctx context.Context, req *ipc.Request, r ipc.
 func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.Socket.Close: "+err.Error())
@@ -1519,6 +1551,7 @@ func (d *Dispatcher) servePoll(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var fds []PollFd
 	var timeoutMs int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fds = nil
 	if n0 := dec.Count(1024, 6, "fds"); n0 > 0 {
 		fds = make([]PollFd, n0)
@@ -1561,6 +1594,7 @@ func (d *Dispatcher) serveGetSockOpt(ctx context.Context, req *ipc.Request, r ip
 	var name int32
 	var size uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	level = dec.Int32("level")
 	name = dec.Int32("name")
@@ -1595,6 +1629,7 @@ func (d *Dispatcher) serveSetSockOpt(ctx context.Context, req *ipc.Request, r ip
 	var name int32
 	var value []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	level = dec.Int32("level")
 	name = dec.Int32("name")
@@ -1625,6 +1660,7 @@ func (d *Dispatcher) serveSetSockOpt(ctx context.Context, req *ipc.Request, r ip
 func (d *Dispatcher) serveGetSockName(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.Socket.GetSockName: "+err.Error())
@@ -1653,6 +1689,7 @@ func (d *Dispatcher) serveGetSockName(ctx context.Context, req *ipc.Request, r i
 func (d *Dispatcher) serveGetPeerName(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var fd int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	fd = dec.Int32("fd")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.Socket.GetPeerName: "+err.Error())
@@ -1681,6 +1718,7 @@ func (d *Dispatcher) serveGetPeerName(ctx context.Context, req *ipc.Request, r i
 func (d *Dispatcher) serveGetAddrInfo(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var host string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	host = dec.String(255, "host")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "capsim.Socket.GetAddrInfo: "+err.Error())

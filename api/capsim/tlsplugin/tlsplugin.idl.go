@@ -154,6 +154,7 @@ func (c *Client) BeforeConnect(ctx context.Context, client uint32, fd int32, hos
 		return allow, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		allow = d.Bool("allow")
@@ -192,6 +193,7 @@ func (c *Client) AfterHandshake(ctx context.Context, client uint32, fd int32, se
 		return allow, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		allow = d.Bool("allow")
@@ -224,6 +226,7 @@ func (c *Client) BeforeSend(ctx context.Context, client uint32, fd int32, data [
 		return allow, replace, dataOut, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		allow = d.Bool("allow")
@@ -258,6 +261,7 @@ func (c *Client) AfterRecv(ctx context.Context, client uint32, fd int32, data []
 		return allow, replace, dataOut, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		allow = d.Bool("allow")
@@ -332,6 +336,7 @@ func (d *Dispatcher) serveBeforeConnect(ctx context.Context, req *ipc.Request, r
 	var host string
 	var addr Addr
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
 	host = dec.String(255, "host")
@@ -368,6 +373,7 @@ func (d *Dispatcher) serveAfterHandshake(ctx context.Context, req *ipc.Request, 
 	var chain []PeerCert
 	var verify uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
 	server = dec.Bool("server")
@@ -409,6 +415,7 @@ func (d *Dispatcher) serveBeforeSend(ctx context.Context, req *ipc.Request, r ip
 	var fd int32
 	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")
@@ -443,6 +450,7 @@ func (d *Dispatcher) serveAfterRecv(ctx context.Context, req *ipc.Request, r ipc
 	var fd int32
 	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	client = dec.Uint32("client")
 	fd = dec.Int32("fd")
 	data = dec.Blob(1048576, "data")

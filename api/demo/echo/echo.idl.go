@@ -51,6 +51,7 @@ func (c *Client) Ping(ctx context.Context, value uint32) (result uint32, err err
 		return result, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		result = d.Uint32("result")
@@ -74,6 +75,7 @@ func (c *Client) Pong(ctx context.Context, value uint32) (result uint32, err err
 		return result, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		result = d.Uint32("result")
@@ -97,6 +99,7 @@ func (c *Client) Echo(ctx context.Context, data []byte) (reply []byte, err error
 		return reply, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		reply = d.Blob(65536, "reply")
@@ -156,6 +159,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var value uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	value = dec.Uint32("value")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "demo.Echo.Ping: "+err.Error())
@@ -178,6 +182,7 @@ func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Resp
 func (d *Dispatcher) servePong(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var value uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	value = dec.Uint32("value")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "demo.Echo.Pong: "+err.Error())
@@ -200,6 +205,7 @@ func (d *Dispatcher) servePong(ctx context.Context, req *ipc.Request, r ipc.Resp
 func (d *Dispatcher) serveEcho(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var data []byte
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	data = dec.Blob(65536, "data")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "demo.Echo.Echo: "+err.Error())

@@ -173,6 +173,7 @@ func (g *generator) clientMethod(mv *method, ipc string) {
 	g.p("\trep, err := c.Caller.Call(ctx, c.Handle, &%s.Message{Endpoint: c.Endpoint, Method: Method%s, Payload: e.Bytes(), Handles: e.Handles()})", ipc, mv.name)
 	g.p("\tif err != nil {\n\t\treturn %s\n\t}", results(mv, "err"))
 	g.p("\td := %s.NewDecoder(rep.Payload, rep.Handles)", wire)
+	g.p("\td.AliasBlobs() // the reply is ours (ipc.Caller)")
 	g.p("\tswitch rep.Status {")
 	g.p("\tcase %s.OK:", ipc)
 	for _, p := range mv.out {

@@ -54,6 +54,7 @@ func (g *generator) serveMethod(mv *method, ipc string) {
 		g.p("\tvar %s %s", p.local, p.typ)
 	}
 	g.p("\tdec := %s.NewDecoder(req.Payload, req.Handles)", wire)
+	g.p("\tdec.AliasBlobs() // the request is ours (ipc.Request)")
 	g.dv = "dec"
 	for _, p := range mv.in {
 		g.decode(p.f.Type, p.local, p.f.Name, 0)

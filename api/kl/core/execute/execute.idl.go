@@ -43,6 +43,7 @@ func (c *Client) Main(ctx context.Context) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -94,6 +95,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 
 func (d *Dispatcher) serveMain(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "kl.core.Execute.main: "+err.Error())
 		return

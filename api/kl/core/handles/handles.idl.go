@@ -75,6 +75,7 @@ func (c *Client) Close(ctx context.Context, handle uint32) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -105,6 +106,7 @@ func (c *Client) Dup(ctx context.Context, handle uint32, rights uint32) (dup uin
 		return dup, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		dup = d.Uint32("dup")
@@ -168,6 +170,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var handle uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	handle = dec.Uint32("handle")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "kl.core.Handles.Close: "+err.Error())
@@ -196,6 +199,7 @@ func (d *Dispatcher) serveDup(ctx context.Context, req *ipc.Request, r ipc.Respo
 	var handle uint32
 	var rights uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	handle = dec.Uint32("handle")
 	rights = dec.Uint32("rights")
 	if err := dec.Finish(); err != nil {

@@ -75,6 +75,7 @@ func (c *Client) Connect(ctx context.Context, id string) (channel ipc.Slot, err 
 		return channel, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		channel = d.Handle("channel")
@@ -106,6 +107,7 @@ func (c *Client) CallEndpoint(ctx context.Context, channel uint32, name string) 
 		return riid, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		riid = d.Uint16("riid")
@@ -169,6 +171,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var id string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	id = dec.String(64, "id")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "kl.core.Locator.Connect: "+err.Error())
@@ -198,6 +201,7 @@ func (d *Dispatcher) serveEndpoint(ctx context.Context, req *ipc.Request, r ipc.
 	var channel uint32
 	var name string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	channel = dec.Uint32("channel")
 	name = dec.String(128, "name")
 	if err := dec.Finish(); err != nil {

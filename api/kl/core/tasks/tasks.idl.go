@@ -44,6 +44,7 @@ func (c *Client) Exit(ctx context.Context, code int32) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -96,6 +97,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 func (d *Dispatcher) serveExit(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var code int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	code = dec.Int32("code")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "kl.core.Tasks.Exit: "+err.Error())

@@ -107,6 +107,7 @@ func (c *Client) Put(ctx context.Context, stat Stat) (back Stat, err error) {
 		return back, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		back.DecodeIDL(d)
@@ -160,6 +161,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var stat Stat
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	stat.DecodeIDL(dec)
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "test.Bench.Put: "+err.Error())

@@ -246,6 +246,7 @@ func (c *Client) Ping(ctx context.Context, value uint32) (result uint32, err err
 		return result, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		result = d.Uint32("result")
@@ -270,6 +271,7 @@ func (c *Client) Put(ctx context.Context, rec Record, extra ipc.Slot) (id uint64
 		return id, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		id = d.Uint64("id")
@@ -300,6 +302,7 @@ func (c *Client) Get(ctx context.Context, id uint64) (rec Record, h ipc.Slot, er
 		return rec, h, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		rec.DecodeIDL(d)
@@ -331,6 +334,7 @@ func (c *Client) Notify(ctx context.Context) (err error) {
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -357,6 +361,7 @@ func (c *Client) Pick(ctx context.Context, choice Choice, names []string) (echoe
 		return echoed, bits, err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		echoed.DecodeIDL(d)
@@ -386,6 +391,7 @@ func (c *Client) Kw(ctx context.Context, type_ string, func_ int32) (err error) 
 		return err
 	}
 	d := wire.NewDecoder(rep.Payload, rep.Handles)
+	d.AliasBlobs() // the reply is ours (ipc.Caller)
 	switch rep.Status {
 	case ipc.OK:
 		if err = d.Finish(); err != nil {
@@ -460,6 +466,7 @@ func replyInvalid(req *ipc.Request, r ipc.Responder, reason string) {
 func (d *Dispatcher) servePing(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var value uint32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	value = dec.Uint32("value")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "test.Full.Ping: "+err.Error())
@@ -483,6 +490,7 @@ func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Respo
 	var rec Record
 	var extra ipc.Slot
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	rec.DecodeIDL(dec)
 	extra = dec.Handle("extra")
 	if err := dec.Finish(); err != nil {
@@ -512,6 +520,7 @@ func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Respo
 func (d *Dispatcher) serveGet(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	var id uint64
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	id = dec.Uint64("id")
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "test.Full.Get: "+err.Error())
@@ -542,6 +551,7 @@ func (d *Dispatcher) serveGet(ctx context.Context, req *ipc.Request, r ipc.Respo
 
 func (d *Dispatcher) serveNotify(ctx context.Context, req *ipc.Request, r ipc.Responder) {
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	if err := dec.Finish(); err != nil {
 		replyInvalid(req, r, "test.Full.Notify: "+err.Error())
 		return
@@ -563,6 +573,7 @@ func (d *Dispatcher) servePick(ctx context.Context, req *ipc.Request, r ipc.Resp
 	var choice Choice
 	var names []string
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	choice.DecodeIDL(dec)
 	names = nil
 	if n0 := dec.Count(4, 4, "names"); n0 > 0 {
@@ -596,6 +607,7 @@ func (d *Dispatcher) serveKw(ctx context.Context, req *ipc.Request, r ipc.Respon
 	var type_ string
 	var func_ int32
 	dec := wire.NewDecoder(req.Payload, req.Handles)
+	dec.AliasBlobs() // the request is ours (ipc.Request)
 	type_ = dec.String(10, "type")
 	func_ = dec.Int32("func")
 	if err := dec.Finish(); err != nil {
