@@ -20,7 +20,8 @@ import (
 )
 
 // nicLink is the NIC's link endpoint: gVisor's fdbased endpoint for
-// sending (GSO batches through sendmmsg, Ethernet headers, capabilities),
+// sending (sendmmsg of what the NIC's FIFO queue gathered, Ethernet
+// headers, capabilities),
 // with reception done here, through Go's poller. fdbased receives in a
 // goroutine blocked in ppoll(2); each time it blocks, the Go runtime wakes
 // its monitor thread (sysmon), which then sleeps 20 µs at a time for a
@@ -51,8 +52,9 @@ type nicLink struct {
 }
 
 // GSOMaxSize implements stack.GSOEndpoint (fdbased's, which an embedded
-// stack.LinkEndpoint does not promote): TCP then hands over segments of up
-// to this size, cut into MTU frames in one sendmmsg batch.
+// stack.LinkEndpoint does not promote): TCP then works in segments of up to
+// this size and cuts them into MTU frames itself (gVisor GSO), handing the
+// link one frame at a time; the FIFO queue gathers them into batches.
 func (l *nicLink) GSOMaxSize() uint32 { return l.gso().GSOMaxSize() }
 
 // SupportedGSO implements stack.GSOEndpoint.

@@ -38,10 +38,10 @@ var arrayTables = map[string]bool{
 func (d *decoder) pos(path []string) diag.Pos {
 	for n := len(path); n > 0; n-- {
 		if p, ok := d.idx[strings.Join(path[:n], pathSep)]; ok {
-			return diag.Pos{File: d.file, Line: p.line}
+			return diag.Pos{File: d.file, Line: p.line, Col: p.col}
 		}
 	}
-	return diag.Pos{File: d.file, Line: 1}
+	return diag.Pos{File: d.file, Line: 1, Col: 1}
 }
 
 func (d *decoder) errorf(path []string, format string, args ...any) {

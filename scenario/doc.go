@@ -9,7 +9,7 @@
 // checks everything that can be checked without the IDL and the policy:
 // names, references between elements, the network's shape, mounts and file
 // placeholders. Every problem comes back at once, in a sorted diag.List of
-// "file:line: message" errors, unknown keys included ("did you mean ...?").
+// "file:line:col: message" errors, unknown keys included ("did you mean ...?").
 //
 // Each element keeps where it was written (Node.Pos, Node.KeyPos), so a
 // caller that checks classes, IDL and policy files reports its own errors

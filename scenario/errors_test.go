@@ -82,13 +82,13 @@ func TestMessages(t *testing.T) {
 		{
 			name: "unknown key",
 			src:  "[[host]]\nname = \"a\"\nadress = [\"10.0.0.1/24\"]\n",
-			want: []string{`scenario.toml:3: unknown key "adress" in [[host]] (did you mean "addresses"?)`},
+			want: []string{`scenario.toml:3:1: unknown key "adress" in [[host]] (did you mean "addresses"?)`},
 		},
 		{
 			name: "connection target",
 			src: "[[entity]]\ntask = \"server\"\nclass = \"demo.EchoServer\"\n\n[[entity]]\ntask = \"client\"\n" +
 				"class = \"demo.EchoClient\"\nconnections = [ { target = \"sever\", id = \"echo\" } ]\n",
-			want: []string{`scenario.toml:8: entity "client": connection: target "sever" is not a task (did you mean "server"?)`},
+			want: []string{`scenario.toml:8:19: entity "client": connection: target "sever" is not a task (did you mean "server"?)`},
 		},
 		{
 			name: "syntax error with column",
@@ -99,10 +99,10 @@ func TestMessages(t *testing.T) {
 			name: "sorted by line",
 			src:  "seed = \"x\"\n[[host]]\nname = \"A\"\n[[host]]\nnme = \"b\"\n",
 			want: []string{
-				`scenario.toml:1: key "seed": want an integer, got string "x"`,
-				`scenario.toml:3: [[host]] name "A" must match [a-z][a-z0-9-]*`,
-				`scenario.toml:4: [[host]] needs a name`,
-				`scenario.toml:5: unknown key "nme" in [[host]] (did you mean "name"?)`,
+				`scenario.toml:1:1: key "seed": want an integer, got string "x"`,
+				`scenario.toml:3:1: [[host]] name "A" must match [a-z][a-z0-9-]*`,
+				`scenario.toml:4:1: [[host]] needs a name`,
+				`scenario.toml:5:1: unknown key "nme" in [[host]] (did you mean "name"?)`,
 			},
 		},
 	}

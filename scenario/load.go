@@ -18,7 +18,8 @@ const FileName = "scenario.toml"
 
 // Load reads the scenario at path: a folder holding scenario.toml, or a
 // .toml file. Errors in the file come back as a diag.List, sorted, each
-// "file:line: message" (syntax errors also carry the column); the Scenario
+// "file:line:col: message", the column that of the key or table the error
+// is about (of the file's start for a missing top-level key); the Scenario
 // returned with such a list is the partial result, for tools that show what
 // they can. An unreadable file returns a nil Scenario.
 func Load(path string) (*Scenario, error) {
@@ -53,7 +54,7 @@ func Parse(file, dir string, src []byte) (*Scenario, error) {
 	s := &Scenario{}
 	d.decode(nil, raw, reflect.ValueOf(s).Elem())
 	s.File, s.Dir = file, dir
-	s.Pos = diag.Pos{File: file, Line: 1}
+	s.Pos = diag.Pos{File: file, Line: 1, Col: 1}
 	s.applyDefaults()
 	v := validator{s: s, errs: d.errs}
 	v.validate()
