@@ -182,8 +182,8 @@ func (l *nicLink) receive(d stack.NetworkDispatcher, stop, done chan struct{}) {
 			l.end(err)
 			return
 		}
-		if n > 0 && len(b.Frame(0)) == 0 {
-			l.end(errLinkClosed) // an empty seqpacket message: the switch closed the link
+		if n > 0 && len(b.Frame(0)) == 0 && mmsg.HungUp(l.raw) {
+			l.end(errLinkClosed) // reads of nothing at the end: the switch closed the link
 			return
 		}
 		l.deliver(&g, b, n)

@@ -71,6 +71,11 @@ func TestNICSurvivesMalformedFrames(t *testing.T) {
 		eth("\x02\x00\x00\x00\x00\x07", 0x0806, arpRequest(addrA)[14:]), // for another MAC
 		eth(mac, 0x0800, make([]byte, 9000)),                            // longer than the MTU
 	}
+	// An empty message first: the reader must not take it for the end of
+	// the link, which reads the same.
+	if err := unix.Sendmsg(wire, nil, nil, nil, 0); err != nil {
+		t.Fatalf("send an empty frame: %v", err)
+	}
 	for _, f := range bad {
 		if _, err := unix.Write(wire, f); err != nil {
 			t.Fatalf("write %d-byte frame: %v", len(f), err)

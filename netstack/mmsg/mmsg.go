@@ -97,3 +97,16 @@ func (b *Batch) Wait(raw syscall.RawConn) (int, error) {
 	}
 	return n, rerr
 }
+
+// HungUp reports whether the peer of raw's seqpacket socket is gone. At its
+// end such a socket reads as empty messages, which an empty message sent
+// on purpose also looks like: a reader that gets an empty one asks this.
+func HungUp(raw syscall.RawConn) bool {
+	var hup bool
+	_ = raw.Control(func(fd uintptr) {
+		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(p, 0)
+		hup = err == nil && n == 1 && p[0].Revents&unix.POLLHUP != 0
+	})
+	return hup
+}

@@ -113,3 +113,32 @@ func TestSendToFullSocket(t *testing.T) {
 	}
 	t.Fatal("a socket nobody reads never filled")
 }
+
+func TestHungUp(t *testing.T) {
+	a, b := seqpacketPair(t)
+	f := os.NewFile(uintptr(must(unix.Dup(b))), "b")
+	defer f.Close()
+	raw, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Sendmsg(a, nil, nil, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if HungUp(raw) {
+		t.Error("an empty message taken for a hang-up")
+	}
+	if err := unix.Shutdown(a, unix.SHUT_RDWR); err != nil { // as a close does, without closing a twice
+		t.Fatal(err)
+	}
+	if !HungUp(raw) {
+		t.Error("the peer's close not seen")
+	}
+}
+
+func must(fd int, err error) int {
+	if err != nil {
+		panic(err)
+	}
+	return fd
+}

@@ -177,7 +177,7 @@ func (p *port) readLoop() {
 		for i := range k {
 			frame := b.Frame(i)
 			n := len(frame)
-			if n == 0 { // the host closed its end
+			if n == 0 && mmsg.HungUp(p.raw) { // the host closed its end
 				out.flush()
 				p.detach()
 				return

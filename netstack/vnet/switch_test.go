@@ -68,6 +68,23 @@ func TestSwitchDropsMalformed(t *testing.T) {
 	}
 }
 
+// TestSwitchEmptyFrameIsNotAClose: an empty message reads like the end of
+// a seqpacket link; the switch must count it as malformed and keep the
+// port, which ends only when the host really closes.
+func TestSwitchEmptyFrameIsNotAClose(t *testing.T) {
+	n := startNet(t, oneSegment(Impairments{}))
+	a := addRawPort(t, n, "lan", "a", 1)
+	b := addRawPort(t, n, "lan", "b", 2)
+	if err := unix.Sendmsg(a.fd, nil, nil, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	a.send(broadcast, 1, 60)
+	if got := seqOf(b.recv()); got != 1 {
+		t.Fatalf("got seq %d, want 1: the port went with the empty frame", got)
+	}
+	waitFor(t, "the empty frame counted", func() bool { return stats(t, n, "lan").Malformed == 1 })
+}
+
 // lossRun sends count frames a→b over a lossy, duplicating link and returns
 // the sequence numbers b received, in order.
 func lossRun(t *testing.T, seed int64, im Impairments, count int) ([]uint32, Stats) {
