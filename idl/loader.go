@@ -194,6 +194,25 @@ func (l *Loader) find(rel string) (display string, src []byte, err error) {
 	return "", nil, fs.ErrNotExist
 }
 
+// neighbours lists, as dotted names, the files of rel's kind in rel's
+// folder under every root: the candidates for a "did you mean".
+func (l *Loader) neighbours(rel string) []string {
+	dir, ext := path.Dir(rel), path.Ext(rel)
+	var names []string
+	for _, r := range l.roots {
+		entries, err := fs.ReadDir(r.FS, dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if n := e.Name(); !e.IsDir() && path.Ext(n) == ext {
+				names = append(names, strings.ReplaceAll(path.Join(dir, strings.TrimSuffix(n, ext)), "/", "."))
+			}
+		}
+	}
+	return names
+}
+
 func (l *Loader) rootNames() string {
 	var names []string
 	for _, r := range l.roots {
@@ -226,7 +245,7 @@ func (l *Loader) parseNamed(name string, k fileKind, from diag.Pos, errs *diag.L
 	rel := relPath(name, k)
 	display, src, err := l.find(rel)
 	if errors.Is(err, fs.ErrNotExist) {
-		errs.Addf(from, "%s %s not found: no %s below %s", kindWord[k], name, rel, l.rootNames())
+		errs.Addf(from, "%s %s not found: no %s below %s%s", kindWord[k], name, rel, l.rootNames(), suggest(name, l.neighbours(rel)))
 		return nil, ""
 	}
 	if err != nil {

@@ -82,14 +82,7 @@ func (x *expectations) checkOne(k *kernel.Kernel, e *scenario.Expect, n int) str
 			m, what = e.Audit, "audit"
 		}
 		if n < e.Min || (e.Max != nil && n > *e.Max) {
-			want := fmt.Sprintf("at least %d", e.Min)
-			if e.Max != nil {
-				want = fmt.Sprintf("%d to %d", e.Min, *e.Max)
-				if *e.Max == 0 {
-					want = "none"
-				}
-			}
-			return fmt.Sprintf("expected %s %s records matching %s, saw %d", want, what, describeMatch(m), n)
+			return fmt.Sprintf("expected %s matching %s, saw %d", countWant(e.Min, e.Max, what+" record"), describeMatch(m), n)
 		}
 	case scenario.ExpectLink:
 		return x.checkLink(e)
@@ -102,6 +95,26 @@ func (x *expectations) checkOne(k *kernel.Kernel, e *scenario.Expect, n int) str
 		return verify.ExpectProperty(x.sc, e)
 	}
 	return ""
+}
+
+// countWant says how many of noun an expectation wants: "no trace
+// records", "at least 1 trace record", "2 to 5 audit records".
+func countWant(lo int, hi *int, noun string) string {
+	plural := func(n int) string {
+		if n == 1 {
+			return noun
+		}
+		return noun + "s"
+	}
+	switch {
+	case hi != nil && *hi == 0:
+		return "no " + noun + "s"
+	case hi == nil:
+		return fmt.Sprintf("at least %d %s", lo, plural(lo))
+	case lo == *hi:
+		return fmt.Sprintf("exactly %d %s", lo, plural(lo))
+	}
+	return fmt.Sprintf("%d to %d %s", lo, *hi, plural(*hi))
 }
 
 func checkTask(k *kernel.Kernel, e *scenario.Expect) string {

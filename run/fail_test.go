@@ -55,7 +55,7 @@ func TestFailedExpectationsSayWhy(t *testing.T) {
 	}
 	want := []string{
 		"task client: expected exit 0, got 1",
-		`expected at least 1 trace records matching {kind=request method=Pong decision=grant}, saw 0`,
+		`expected at least 1 trace record matching {kind=request method=Pong decision=grant}, saw 0`,
 	}
 	if len(rep.Failures) != len(want) {
 		t.Fatalf("failures = %q", rep.Failures)

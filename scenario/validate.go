@@ -39,6 +39,11 @@ func (v *validator) validate() {
 	if v.s.Timeout <= 0 {
 		v.errorf(v.s.KeyPos("timeout"), "timeout must be longer than 0s")
 	}
+	if p := v.s.Policy; p != "" {
+		if fi, err := os.Stat(v.s.Path(p)); err != nil || fi.IsDir() {
+			v.errorf(v.s.KeyPos("policy"), "policy %q: no such file in the scenario", p)
+		}
+	}
 	v.index()
 	for i := range v.s.Entities {
 		v.entity(&v.s.Entities[i])

@@ -78,7 +78,7 @@ func runCerts(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	names, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stderr, certsHelp)
-		return 2
+		return 0 // asked for: not a usage error
 	}
 	if err != nil {
 		return usageErr(err.Error())

@@ -20,7 +20,7 @@ func TestRunCerts(t *testing.T) {
 	}{
 		{"ok", []string{"cloud:host=cloud", "-o", dir, "--host", "cloud=10.0.0.2,fd00::2", "rogue:issuer=other"},
 			0, []string{"ca.pem", "cloud.pem", "cloud.key", "cloud.ocsp", "crl.pem", "other-ca.pem", "rogue.pem"}, ""},
-		{"help", []string{"-h"}, 2, nil, "Example:"},
+		{"help", []string{"-h"}, 0, nil, "Example:"},
 		{"no out", []string{"cloud"}, 2, nil, "missing -o"},
 		{"no names", []string{"-o", dir}, 2, nil, "no certificate named"},
 		{"reserved", []string{"-o", dir, "crl"}, 2, nil, "reserved"},

@@ -15,9 +15,12 @@ import (
 
 const policyUsage = "capsim policy test [-I DIR]... [-v] [-run SUBSTR] FILE.psl"
 
-const policyExample = `capsim policy test -I scenarios/echo/idl scenarios/echo/policy.psl
-  PASS "ping tests" / "ping then pong"
-  1 passed, 0 failed`
+const policyExample = `capsim policy test scenarios/echo/policy.psl
+  PASS "echo policy" / "the client pings and gets the answer"
+  PASS "echo policy" / "Pong is not allowed"
+  PASS "echo policy" / "the server may not call the client's kernel"
+  PASS "echo policy" / "the client finds only its own channel"
+  4 passed, 0 failed`
 
 // runPolicy runs `capsim policy test`: it compiles a policy, runs its PAL
 // test sequences and prints one line per sequence and "N passed, N

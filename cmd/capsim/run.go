@@ -38,7 +38,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageErr(err)
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "usage: %s\nRun 'capsim help run' for details.\n", commands()[0].usage)
+		what := "no scenario given"
+		if len(pos) > 1 {
+			what = fmt.Sprintf("run takes one scenario, got %d (capsim test runs several)", len(pos))
+		}
+		fmt.Fprintf(stderr, "capsim: %s\nusage: %s\nRun 'capsim help run' for details.\n", what, commands()[0].usage)
 		return 2
 	}
 	mode, err := parseIsolate(isolate)
@@ -204,8 +208,13 @@ func findScenarios(args []string) ([]string, error) {
 
 func runPrograms(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("programs", "capsim programs", "capsim programs", stderr)
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return usageErr(err)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "capsim: programs takes no arguments, got %q\nusage: capsim programs\n", pos)
+		return 2
 	}
 	for _, p := range builtin.Registry().All() {
 		class := p.Class

@@ -18,6 +18,7 @@ const (
 	Denied    = "denied"    // the kernel or the confinement refused it
 	Error     = "error"     // it failed some other way
 	Succeeded = "succeeded" // it worked: a hole
+	Skipped   = "skipped"   // not tried: its target was not given
 )
 
 // Result is one attempt, printed as one JSON line.
@@ -49,7 +50,8 @@ func Program() *entities.Program {
 --host-file PATH  a host file to read (repeatable; default /etc/passwd)
 --host-dir DIR    a host directory to create a file in (default /tmp)
 --tcp ADDR        a listener on the machine's loopback (repeatable; default 127.0.0.1:9, [::1]:9)
-prints {"attack","outcome":"denied|error|succeeded","errno","error"} per attempt;
+prints {"attack","outcome":"denied|error|succeeded|skipped","errno","error"} per attempt
+(skipped: its target, such as --kernel-pid, was not given);
 exits 0 when no attack succeeded, 1 otherwise, 2 on bad flags`,
 		Run: run,
 	}
@@ -105,7 +107,7 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	all := append(ipcAttacks(rt, c.target, c.dead), escapes(&c.targets)...)
 	enc := json.NewEncoder(rt.Stdout())
-	ran, holes := 0, 0
+	ran, holes, skipped := 0, 0, 0
 	for _, a := range all {
 		if !selected(a.name, c.attacks) {
 			continue
@@ -119,15 +121,18 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 		}
 		_ = enc.Encode(&r)
 		ran++
-		if r.Outcome == Succeeded {
+		switch r.Outcome {
+		case Succeeded:
 			holes++
+		case Skipped:
+			skipped++
 		}
 	}
 	if ran == 0 {
 		fmt.Fprintf(rt.Stderr(), "capsim:adversary: no attack matches %s\n", strconv.Quote(strings.Join(c.attacks, ",")))
 		return 2
 	}
-	fmt.Fprintf(rt.Stdout(), "attacks: %d, succeeded: %d\n", ran, holes)
+	fmt.Fprintf(rt.Stdout(), "attacks: %d, succeeded: %d, skipped: %d\n", ran-skipped, holes, skipped)
 	if holes > 0 {
 		return 1
 	}

@@ -4,6 +4,7 @@
 // replies, floods, ...) and the entity's confinement (host files, host
 // network, other processes, namespaces, capabilities). It prints one JSON
 // line per attempt — {"attack", "outcome", "errno", "error"} with outcome
-// "denied", "error" or "succeeded" — and exits 0 only when no attack
+// "denied", "error", "succeeded" or "skipped" (an attempt whose target,
+// such as --kernel-pid, was not given) — and exits 0 only when no attack
 // succeeded.
 package adversary

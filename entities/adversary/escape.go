@@ -61,7 +61,7 @@ func escapes(t *Targets) []attack {
 // pidAttacks signal, trace and read another process, by host pid.
 func pidAttacks(who string, pid int) []attack {
 	skip := func(context.Context) Result {
-		return Result{Outcome: Error, Error: "skipped: no --" + who + "-pid"}
+		return Result{Outcome: Skipped, Error: "no --" + who + "-pid given"}
 	}
 	if pid <= 0 {
 		return []attack{{"escape-signal-" + who, skip}}

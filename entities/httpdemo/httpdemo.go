@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 	"syscall"
 	"time"
@@ -72,7 +73,7 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	fmt.Fprintf(rt.Stdout(), "http-server: serving %s on %s\n", *root, ln.Addr())
 	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServerFS(sub))
+	mux.Handle("/", serveIndex(sub, http.FileServerFS(sub)))
 	for path, size := range blobs {
 		data := Blob(path, size)
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +90,40 @@ func runServer(ctx context.Context, rt *entities.Runtime, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// serveIndex answers a request for a folder's index.html with the file
+// itself: http.FileServer redirects it to the folder ("301 Location: ./"),
+// which a client that asked for the file — curl without -L, the demo's own
+// client — does not expect.
+func serveIndex(fsys fs.FS, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if path.Base(r.URL.Path) != "index.html" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		f, err := fsys.Open(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			http.NotFound(w, r)
+			return
+		case errors.Is(err, fs.ErrPermission):
+			http.Error(w, "403 Forbidden", http.StatusForbidden)
+			return
+		case err != nil:
+			http.Error(w, "500 Internal Server Error", http.StatusInternalServerError)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		rs, seekable := f.(io.ReadSeeker)
+		if err != nil || st.IsDir() || !seekable {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.ServeContent(w, r, name, st.ModTime(), rs)
+	})
 }
 
 // notUpYet reports an error that a server still starting gives: nothing

@@ -51,7 +51,7 @@ var commands = []*command{
 		"capsim idl gen -I idl -o api idl/demo/Echo.idl", runGen},
 	{"check", "capsim idl check [-I dir]... file|dir...",
 		"check .idl, .edl and .cdl files; print every error as file:line:col: message",
-		"capsim idl check -I scenarios/echo scenarios/echo/demo/Echo.idl", runCheck},
+		"capsim idl check -I idl idl/demo/Echo.idl idl/demo/EchoServer.edl", runCheck},
 	{"show", "capsim idl show [-I dir]... name|file",
 		"print an interface with its method numbers (MID), or a class with its endpoint numbers (RIID)",
 		"capsim idl show kl.core.Core", runShow},
@@ -109,7 +109,7 @@ func (c *command) parseAndRun(ctx context.Context, args []string, stdout, stderr
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				c.help(stderr, fs)
-				return exitUsage
+				return exitOK // asked for: not a usage error
 			}
 			fmt.Fprintf(stderr, "capsim idl %s: %v\nusage: %s\nRun 'capsim idl %s -h' for details.\n", c.name, err, c.usage, c.name)
 			return exitUsage
