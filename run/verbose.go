@@ -20,7 +20,7 @@ func formatRecord(r *kernel.Record) string {
 	if r.Dst != "" {
 		fmt.Fprintf(&b, " -> %s", r.Dst)
 	}
-	if r.Method != "" {
+	if r.Method != "" && r.Kind != "execute" { // an execute's method is always "main", which reads like the scenario's main flag
 		ep := r.Endpoint
 		if ep != "" {
 			ep += "."

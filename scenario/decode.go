@@ -165,6 +165,11 @@ func (d *decoder) leaf(path []string, v any, rv reflect.Value) bool {
 	var err error
 	switch p := rv.Addr().Interface().(type) {
 	case *time.Duration:
+		switch n := v.(type) {
+		case int64, float64:
+			d.errorf(path, "%s: want a duration string with its unit, such as \"%vs\", got %s", keyName(path), n, tomlType(v))
+			return true
+		}
 		err = leafString(v, func(s string) (e error) {
 			*p, e = ParseDuration(s, key == "not_after" || key == "not_before")
 			return e

@@ -50,7 +50,7 @@ func ParseSize(s string) (Size, error) {
 		return t, 1
 	})
 	if err != nil {
-		return 0, fmt.Errorf("bad size %q: %w (want bytes or a number with KiB, MiB, GiB, KB, MB, GB)", s, err)
+		return 0, fmt.Errorf("bad size %q: %w (want bytes or a number with B, KiB, MiB, GiB, TiB, kB, KB, MB, GB or TB, e.g. \"4MiB\")", s, err)
 	}
 	return Size(n), nil
 }

@@ -109,6 +109,7 @@ func Build(sc *scenario.Scenario, pol *policy.Policy, classes ClassFunc) (*Graph
 		}
 		g.addTask(&Task{Name: e.Task, Class: cl, Host: e.Host})
 	}
+	g.checkAllowLists(&errs)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

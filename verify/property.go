@@ -91,6 +91,35 @@ func (g *Graph) checkCalls(r *Result, c *scenario.Calls) {
 	}
 }
 
+// checkAllowLists reports each pattern of a calls property's allow list
+// that names no method the target serves: a typo there would otherwise
+// read as a property that fails for the methods it meant to allow.
+func (g *Graph) checkAllowLists(errs *diag.List) {
+	for i := range g.Scenario.Properties {
+		p := &g.Scenario.Properties[i]
+		c := p.Calls
+		if c == nil || g.tasks[c.To] == nil { // an unknown task: the scenario's own check says so
+			continue
+		}
+		var served []string
+		for _, ep := range g.tasks[c.To].Class.Endpoints {
+			for _, m := range ep.Interface.Methods {
+				served = append(served, ep.Name+"."+m.Name)
+			}
+		}
+		for _, a := range c.Allow {
+			if slices.ContainsFunc(served, func(m string) bool { ok, err := path.Match(a, m); return err == nil && ok }) {
+				continue
+			}
+			known := strings.Join(served, ", ")
+			if len(served) > 8 {
+				known = strings.Join(served[:8], ", ") + ", ..."
+			}
+			errs.Addf(c.KeyPos("allow"), "property %q: allow %q names no method %s serves (%s)", p.Name, a, c.To, known)
+		}
+	}
+}
+
 // allowed matches "endpoint.method" and "endpoint.*" patterns.
 func allowed(allow []string, ep, method string) bool {
 	for _, a := range allow {

@@ -3,11 +3,13 @@ package verify
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"capsim/diag"
 	"capsim/policy"
 )
 
@@ -253,5 +255,33 @@ func TestRunTraceOnGraph(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("only %d granted events in the trace", n)
+	}
+}
+
+// TestAllowListTypo: a calls property whose allow list names a method the
+// target does not serve is an error at the list, not a failing property.
+func TestAllowListTypo(t *testing.T) {
+	dir := copyDir(t, "testdata/tls", "")
+	sc := filepath.Join(dir, "scenario.toml")
+	b, err := os.ReadFile(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`allow = ["socket.*"]`), []byte(`allow = ["socket.Sned", "sockte.*", "socket.*"]`), 1)
+	if err := os.WriteFile(sc, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(dir)
+	if err == nil {
+		t.Fatal("Load accepted an allow list naming methods the target does not serve")
+	}
+	var list diag.List
+	if !errors.As(err, &list) || len(list) != 2 {
+		t.Fatalf("Load = %v, want two positioned errors (the two bad patterns, not the good one)", err)
+	}
+	for i, want := range []string{`allow "socket.Sned" names no method device-tls serves (socket.Socket, `, `allow "sockte.*" names no method`} {
+		if e := list[i]; e.Pos.Line != 44 || !strings.Contains(e.Msg, want) {
+			t.Errorf("error %d = %v, want line 44 and %q", i, e, want)
+		}
 	}
 }

@@ -116,7 +116,9 @@ func printReport(w io.Writer, rep *run.Report) {
 	}
 	fmt.Fprintf(w, "FAIL %s (%s)\n", name, rep.Duration.Round(time.Millisecond))
 	for _, f := range rep.Failures {
-		fmt.Fprintf(w, "     %s\n", f)
+		// A failure may span lines (a property's counterexample): keep
+		// them all under the FAIL line.
+		fmt.Fprintf(w, "     %s\n", strings.ReplaceAll(strings.TrimRight(f, "\n"), "\n", "\n     "))
 	}
 }
 
