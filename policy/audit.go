@@ -126,7 +126,15 @@ func (p *Policy) Explain(ev *Event, d Decision) string {
 		b.WriteString("  the message does not fit the method; no rule ran\n")
 		return b.String()
 	case len(d.Bindings) == 0:
-		b.WriteString("  no binding matched this event\n")
+		sel := p.lookup(ev)
+		if len(sel) == 0 {
+			b.WriteString("  no binding matched this event\n")
+			return b.String()
+		}
+		for _, x := range sel {
+			fmt.Fprintf(&b, "  binding at %s matched the event, but none of its match sections did\n", x.b.Pos)
+		}
+		b.WriteString("  so no rule ran\n")
 		return b.String()
 	}
 	for _, pos := range d.Bindings {

@@ -62,7 +62,9 @@ func CompileSource(path, src string, opts Options) (*Policy, error) {
 	if len(c.errs) == 0 {
 		c.file(f)
 		c.checkAudit()
-		c.checkTests(f)
+		if !c.opts.SkipTests {
+			c.checkTests(f)
+		}
 		c.p.buildIndex()
 	}
 	if len(c.errs) > 0 {

@@ -147,4 +147,11 @@ func TestExplain(t *testing.T) {
 	if got := p.Explain(ev, p.Decide(ev)); !strings.Contains(got, "no binding matched") {
 		t.Errorf("Explain of no rule:\n%s", got)
 	}
+	// A binding that matches the event but none of whose match sections do.
+	p = mustCompile(t, echoHeader+"request dst=demo.EchoServer {\n  match method=Ping { grant () }\n}\n")
+	ev = event(t, p, Request, "demo.EchoClient", "demo.EchoServer", "echo", "Pong", nil)
+	got = p.Explain(ev, p.Decide(ev))
+	if !strings.Contains(got, "binding at t.psl:6:1 matched the event, but none of its match sections did") || strings.Contains(got, "no binding matched") {
+		t.Errorf("Explain of a binding whose match sections all missed:\n%s", got)
+	}
 }

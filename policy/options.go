@@ -19,6 +19,11 @@ type Options struct {
 	// Classes, when set, resolves classes instead of Loader (tools and
 	// tests that hold classes in memory).
 	Classes ClassSource
+	// SkipTests leaves the main file's assert blocks unchecked: a system
+	// that runs under the policy never runs them (REFERENCE §2: `policy
+	// test` runs them, `run` ignores them), so a mistake in a test must not
+	// stop it. They must still parse.
+	SkipTests bool
 }
 
 // classSource returns what resolves classes for these options.

@@ -98,3 +98,26 @@ func TestUseOrderAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipTests: a mistake inside an assert block fails `policy test`'s
+// compile but not a system's (run and verify never run the tests); a
+// syntax error there still fails both.
+func TestSkipTests(t *testing.T) {
+	body := echoHeader + "request { grant () }\nexecute { grant () }\n"
+	badTest := body + "assert \"t\" {\n  setup { s <- execute dst=demo.EchoServer\n c <- execute dst=demo.EchoClient }\n  sequence \"s\" { deny c ~> s : echo.Pongg }\n}\n"
+	if _, err := CompileSource("t.psl", badTest, testOpts()); err == nil || !strings.Contains(err.Error(), "Pongg") {
+		t.Errorf("with the tests checked: %v, want the unknown method Pongg", err)
+	}
+	opts := testOpts()
+	opts.SkipTests = true
+	p, err := CompileSource("t.psl", badTest, opts)
+	if err != nil {
+		t.Fatalf("with SkipTests: %v, want no error", err)
+	}
+	if len(p.Tests()) != 0 {
+		t.Errorf("with SkipTests: %d test sets compiled, want none", len(p.Tests()))
+	}
+	if _, err := CompileSource("t.psl", body+"assert \"t\" {\n", opts); err == nil {
+		t.Error("with SkipTests: an unclosed assert block compiled")
+	}
+}

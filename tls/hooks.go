@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"syscall"
@@ -26,6 +27,7 @@ type pluginHooks struct {
 	plugins []*tlsplugin.Client
 	mu      sync.Mutex
 	skip    [][numHooks]bool // per plug-in: hooks answered with ENOSYS
+	log     *slog.Logger
 }
 
 // NewPluginHooks returns Hooks that call each plug-in in order (the order
@@ -33,9 +35,14 @@ type pluginHooks struct {
 // pass the data, as replaced, from one plug-in to the next. A hook a
 // plug-in answers with ENOSYS is not called on that plug-in again. An
 // unreachable plug-in fails the call with EACCES (fail closed).
-func NewPluginHooks(plugins []*tlsplugin.Client) Hooks {
-	return &pluginHooks{plugins: plugins, skip: make([][numHooks]bool, len(plugins))}
+//
+// log, when not nil, is told each veto (which hook, which plug-in by its
+// place in the order, the errno).
+func NewPluginHooks(plugins []*tlsplugin.Client, log *slog.Logger) Hooks {
+	return &pluginHooks{plugins: plugins, skip: make([][numHooks]bool, len(plugins)), log: log}
 }
+
+var hookNames = [numHooks]string{"BeforeConnect", "AfterHandshake", "BeforeSend", "AfterRecv"}
 
 func (h *pluginHooks) skipped(i, hook int) bool {
 	h.mu.Lock()
@@ -72,6 +79,9 @@ func (h *pluginHooks) each(hook int, call func(*tlsplugin.Client) (bool, error))
 		}
 		allow, err := call(p)
 		if err = h.result(i, hook, allow, err); err != nil && err != errSkip {
+			if h.log != nil {
+				h.log.Info("plug-in vetoed", "hook", hookNames[hook], "plugin", i+1, "err", err)
+			}
 			return err
 		}
 	}

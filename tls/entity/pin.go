@@ -39,7 +39,11 @@ func runPin(ctx context.Context, rt *entities.Runtime, args []string) int {
 		fmt.Fprintf(rt.Stderr(), "tls-pin: %v\n", err)
 		return 2
 	}
-	if err := rt.Handle(tlsplugin.InterfaceName, tlsplugin.NewDispatcher(logDenials{pol.Server(), rt.Stdout()})); err != nil {
+	if err := rt.Handle(tlsplugin.InterfaceName, tlsplugin.NewDispatcher(pol.Server(func(hook string, d plugin.Decision) {
+		// Printed so that a scenario can expect it.
+		what := map[string]string{"BeforeConnect": "connect", "AfterHandshake": "handshake"}[hook]
+		fmt.Fprintf(rt.Stdout(), "tls-pin: denied %s: %s\n", what, d.Reason)
+	}))); err != nil {
 		fmt.Fprintf(rt.Stderr(), "tls-pin: %v\n", err)
 		return 2
 	}
@@ -98,27 +102,4 @@ func pinOfFile(arg string) (plugin.Pin, error) {
 		return plugin.Pin{}, err
 	}
 	return plugin.SPKIPin(c), nil
-}
-
-// logDenials prints each denial the plug-in makes, so a scenario can
-// expect it.
-type logDenials struct {
-	tlsplugin.Server
-	w io.Writer
-}
-
-func (l logDenials) BeforeConnect(ctx context.Context, client uint32, fd int32, host string, addr tlsplugin.Addr) (bool, error) {
-	ok, err := l.Server.BeforeConnect(ctx, client, fd, host, addr)
-	if !ok || err != nil {
-		fmt.Fprintf(l.w, "tls-pin: denied connect to %q (%v)\n", host, err)
-	}
-	return ok, err
-}
-
-func (l logDenials) AfterHandshake(ctx context.Context, client uint32, fd int32, server bool, name string, chain []tlsplugin.PeerCert, verify uint32) (bool, error) {
-	ok, err := l.Server.AfterHandshake(ctx, client, fd, server, name, chain, verify)
-	if !ok || err != nil {
-		fmt.Fprintf(l.w, "tls-pin: denied handshake with %q: pin mismatch (%v)\n", name, err)
-	}
-	return ok, err
 }

@@ -3,6 +3,7 @@ package entity
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"capsim/api/capsim/tlsplugin"
 	"capsim/entities"
@@ -11,7 +12,7 @@ import (
 
 // pluginHooks connects to the configured plug-in entities (--plugin ID,
 // channel ids, called in order); nil without any.
-func pluginHooks(ctx context.Context, rt *entities.Runtime, ids []string) (tls.Hooks, error) {
+func pluginHooks(ctx context.Context, rt *entities.Runtime, ids []string, log *slog.Logger) (tls.Hooks, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -23,5 +24,5 @@ func pluginHooks(ctx context.Context, rt *entities.Runtime, ids []string) (tls.H
 		}
 		clients = append(clients, &tlsplugin.Client{Caller: rt, Handle: h, Endpoint: riid})
 	}
-	return tls.NewPluginHooks(clients), nil
+	return tls.NewPluginHooks(clients, log), nil
 }

@@ -32,7 +32,7 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
 		return 1
 	}
-	hooks, err := pluginHooks(ctx, rt, cfg.Plugins)
+	hooks, err := pluginHooks(ctx, rt, cfg.Plugins, cfg.Logger)
 	if err != nil {
 		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
 		return 1

@@ -13,9 +13,25 @@ import (
 // policy (a deny answers allow = false, which the terminator turns into
 // EACCES); BeforeSend and AfterRecv are not implemented (ENOSYS), so the
 // terminator stops calling them.
-func (p *Policy) Server() tlsplugin.Server { return server{p} }
+//
+// denied, when not nil, is told each denial with the hook's name and the
+// policy's reason, so the plug-in entity can log why.
+func (p *Policy) Server(denied func(hook string, d Decision)) tlsplugin.Server {
+	return server{p, denied}
+}
 
-type server struct{ p *Policy }
+type server struct {
+	p      *Policy
+	denied func(hook string, d Decision)
+}
+
+// tell reports d to the denial callback when it denies.
+func (s server) tell(hook string, d Decision) bool {
+	if !d.Allow && s.denied != nil {
+		s.denied(hook, d)
+	}
+	return d.Allow
+}
 
 var _ tlsplugin.Server = server{}
 
@@ -24,7 +40,7 @@ func (s server) BeforeConnect(_ context.Context, _ uint32, _ int32, host string,
 	if !ok {
 		return false, syscall.EAFNOSUPPORT
 	}
-	return s.p.BeforeConnect(host, netip.AddrPortFrom(ip.Unmap(), addr.Port)).Allow, nil
+	return s.tell("BeforeConnect", s.p.BeforeConnect(host, netip.AddrPortFrom(ip.Unmap(), addr.Port))), nil
 }
 
 func (s server) AfterHandshake(_ context.Context, _ uint32, _ int32, srv bool, name string, chain []tlsplugin.PeerCert, verify uint32) (bool, error) {
@@ -39,7 +55,7 @@ func (s server) AfterHandshake(_ context.Context, _ uint32, _ int32, srv bool, n
 			pins = append(pins, pin)
 		}
 	}
-	return s.p.AfterHandshake(name, pins, verify).Allow, nil
+	return s.tell("AfterHandshake", s.p.AfterHandshake(name, pins, verify)), nil
 }
 
 func (s server) BeforeSend(context.Context, uint32, int32, []byte) (bool, bool, []byte, error) {

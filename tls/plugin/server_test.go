@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -48,8 +49,11 @@ func TestPluginOverIPC(t *testing.T) {
 	}
 	cloud, rogue := set.Leaves["cloud"].Cert, set.Leaves["rogue"].Cert
 	pol := &Policy{Names: []string{"cloud"}, Pins: map[string][]Pin{"cloud": {SPKIPin(cloud)}}}
-	lc := &loopCaller{h: tlsplugin.NewDispatcher(pol.Server())}
-	hooks := tls.NewPluginHooks([]*tlsplugin.Client{{Caller: lc}})
+	var denials []string
+	lc := &loopCaller{h: tlsplugin.NewDispatcher(pol.Server(func(hook string, d Decision) {
+		denials = append(denials, hook+": "+d.Reason)
+	}))}
+	hooks := tls.NewPluginHooks([]*tlsplugin.Client{{Caller: lc}}, nil)
 	ctx := context.Background()
 	addr := netip.MustParseAddrPort("10.0.0.2:443")
 	if err := hooks.BeforeConnect(ctx, 1, 0, "cloud", addr); err != nil {
@@ -64,6 +68,10 @@ func TestPluginOverIPC(t *testing.T) {
 	if err := hooks.AfterHandshake(ctx, 1, 0, false, "cloud", []*x509.Certificate{rogue}, 0); !errors.Is(err, syscall.EACCES) {
 		t.Errorf("unpinned key: %v, want EACCES", err)
 	}
+	if want := []string{`BeforeConnect: server name "evil" is not in the allow-list`, "AfterHandshake: "}; len(denials) != 2 ||
+		denials[0] != want[0] || !strings.HasPrefix(denials[1], want[1]) || len(denials[1]) == len(want[1]) {
+		t.Errorf("denials told = %q, want the two with their reasons", denials)
+	}
 	before := lc.calls.Load()
 	for range 3 {
 		if d, err := hooks.BeforeSend(ctx, 1, 0, []byte("x")); err != nil || string(d) != "x" {
@@ -73,7 +81,7 @@ func TestPluginOverIPC(t *testing.T) {
 	if n := lc.calls.Load() - before; n != 1 {
 		t.Errorf("BeforeSend reached the plug-in %d times; after ENOSYS it must be skipped", n)
 	}
-	gone := tls.NewPluginHooks([]*tlsplugin.Client{{Caller: &loopCaller{h: deadHandler{}}}})
+	gone := tls.NewPluginHooks([]*tlsplugin.Client{{Caller: &loopCaller{h: deadHandler{}}}}, nil)
 	if err := gone.BeforeConnect(ctx, 1, 0, "cloud", addr); !errors.Is(err, syscall.EACCES) {
 		t.Errorf("unreachable plug-in: %v, want EACCES (fail closed)", err)
 	}
