@@ -44,17 +44,7 @@ func NewBatch(n, size int) *Batch {
 // returns how many came (EAGAIN when none is waiting). A seqpacket socket
 // whose peer closed returns empty frames: check Frame(0).
 func (b *Batch) Recv(fd int) (int, error) {
-	for {
-		r, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd),
-			uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)), unix.MSG_DONTWAIT, 0, 0)
-		switch errno {
-		case 0:
-			return int(r), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, errno
-	}
+	return mmsgCall(unix.SYS_RECVMMSG, fd, b.hdrs, unix.MSG_DONTWAIT)
 }
 
 // Frame returns the i-th frame of the last Recv, cut at the buffer size.
@@ -68,10 +58,15 @@ func (b *Batch) Truncated(i int) bool { return b.hdrs[i].hdr.Flags&unix.MSG_TRUN
 // Send writes the messages of hdrs to fd without blocking and returns how
 // many the socket took (EAGAIN when it took none).
 func Send(fd int, hdrs []Hdr) (int, error) {
+	return mmsgCall(unix.SYS_SENDMMSG, fd, hdrs, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+}
+
+// mmsgCall makes the recvmmsg or sendmmsg system call (trap) on hdrs, again
+// when a signal interrupts it.
+func mmsgCall(trap uintptr, fd int, hdrs []Hdr, flags int) (int, error) {
 	for {
-		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd),
-			uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)),
-			unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+		r, _, errno := unix.RawSyscall6(trap, uintptr(fd),
+			uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), uintptr(flags), 0, 0)
 		switch errno {
 		case 0:
 			return int(r), nil
