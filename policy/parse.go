@@ -342,13 +342,37 @@ func (p *parser) parseSelectors() Selectors {
 
 // parseBlock parses `{ stmt... }`.
 func (p *parser) parseBlock() []Stmt {
+	open := p.tok().pos
 	p.expect("{")
 	var body []Stmt
 	for !p.is("}") {
+		if t := p.tok(); p.startsDecl() {
+			// A forgotten "}": say where the block opened, and leave the
+			// declaration to the file's level, so what follows parses.
+			p.errorf(t.pos, "unclosed { (opened at %d:%d): found %s, which starts a declaration", open.Line, open.Col, describe(t))
+			return body
+		}
 		body = append(body, p.parseStmt())
 	}
 	p.next()
 	return body
+}
+
+// startsDecl reports whether the current token begins a top-level
+// declaration rather than a rule: an event kind, use, audit or policy, or
+// assert with a test-set name (the assert rule takes a parenthesis).
+func (p *parser) startsDecl() bool {
+	t := p.tok()
+	if t.kind != tIdent || p.peek(1).kind == tPunct && p.peek(1).text == "." {
+		return false
+	}
+	switch t.text {
+	case "execute", "request", "response", "error", "security", "use", "audit", "policy":
+		return true
+	case "assert":
+		return p.peek(1).kind == tString
+	}
+	return false
 }
 
 func (p *parser) parseStmt() Stmt {
@@ -412,7 +436,7 @@ func (p *parser) parseRule() *Rule {
 		p.expect(")")
 	default:
 		if !p.is(".") {
-			p.errorf(p.tok().pos, "expected a rule (grant, deny, assert or object.method {...}), found %s", describe(t))
+			p.errorf(t.pos, "expected a rule (grant, deny, assert or object.method {...}), found %s", describe(t))
 		}
 		p.next()
 		r.Object = t.text

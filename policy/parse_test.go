@@ -89,6 +89,9 @@ func TestParseErrors(t *testing.T) {
 		{"policy thing x", `e.psl:1:8: expected "object"`},
 		{"request { match { grant () } }", `e.psl:1:17: match needs at least one selector`},
 		{"§", `e.psl:1:1: unexpected character`},
+		{"execute { grant ()\nexecute { grant () }", `e.psl:2:1: unclosed { (opened at 1:9): found "execute", which starts a declaration`},
+		{"request { match method=Ping { grant ()\n}\nassert \"t\" { }", `e.psl:3:1: unclosed { (opened at 1:9)`},
+		{"request { frob (x) }", `e.psl:1:11: expected a rule (grant, deny, assert or object.method {...}), found "frob"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("e.psl", tt.src)
