@@ -21,8 +21,7 @@ import (
 
 // nicLink is the NIC's link endpoint: gVisor's fdbased endpoint for
 // sending (sendmmsg of what the NIC's FIFO queue gathered, Ethernet
-// headers, capabilities),
-// with reception done here, through Go's poller. fdbased receives in a
+// headers, capabilities), with reception done here, through Go's poller. fdbased receives in a
 // goroutine blocked in ppoll(2); each time it blocks, the Go runtime wakes
 // its monitor thread (sysmon), which then sleeps 20 µs at a time for a
 // millisecond or more — with two netstack processes on two vCPUs that

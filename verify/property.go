@@ -108,7 +108,7 @@ func (g *Graph) checkAllowLists(errs *diag.List) {
 			}
 		}
 		for _, a := range c.Allow {
-			if slices.ContainsFunc(served, func(m string) bool { ok, err := path.Match(a, m); return err == nil && ok }) {
+			if slices.ContainsFunc(served, func(m string) bool { return allowMatch(a, m) }) {
 				continue
 			}
 			known := strings.Join(served, ", ")
@@ -122,12 +122,13 @@ func (g *Graph) checkAllowLists(errs *diag.List) {
 
 // allowed matches "endpoint.method" and "endpoint.*" patterns.
 func allowed(allow []string, ep, method string) bool {
-	for _, a := range allow {
-		if ok, err := path.Match(a, ep+"."+method); err == nil && ok {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(allow, func(a string) bool { return allowMatch(a, ep+"."+method) })
+}
+
+// allowMatch matches one allow pattern against "endpoint.method".
+func allowMatch(pattern, name string) bool {
+	ok, err := path.Match(pattern, name)
+	return err == nil && ok
 }
 
 func (g *Graph) checkTCB(r *Result, t *scenario.TCB) {
