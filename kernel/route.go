@@ -3,7 +3,11 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"capsim/idl"
 	"capsim/ipc"
@@ -299,6 +303,9 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 			return
 		}
 	}
+	if evKind == policy.Error {
+		rec.Errno = errnoOf(msg)
+	}
 	ev := &policy.Event{Kind: evKind,
 		Src: policy.Subject{Class: srv.task.spec.Class, SID: srv.sid}, Dst: policy.Subject{Class: p.task.spec.Class, SID: p.sid},
 		Endpoint: tg.epName, Interface: tg.ifName, Method: tg.m, Message: msg, HandleSIDs: sids}
@@ -326,6 +333,34 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 		k.emit(&Record{Kind: "error", Src: srv.task.spec.Task, Dst: p.task.spec.Task, SrcClass: srv.task.spec.Class, DstClass: p.task.spec.Class,
 			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: c.clientTxn})
 	}
+}
+
+// errnoOf names the errno an error reply carries: its integer error
+// parameter "errno" (the convention of capsim's socket and file
+// interfaces), as the C name when it has one. "" without one.
+func errnoOf(msg *idl.StructValue) string {
+	if msg == nil {
+		return ""
+	}
+	v, _ := msg.Get("errno")
+	var n uint64
+	switch v := v.(type) {
+	case uint64:
+		n = v
+	case int64:
+		if v < 0 {
+			return strconv.FormatInt(v, 10)
+		}
+		n = uint64(v)
+	default:
+		return ""
+	}
+	if n > 0 && n < 1<<12 {
+		if name := unix.ErrnoName(syscall.Errno(n)); name != "" {
+			return name
+		}
+	}
+	return strconv.FormatUint(n, 10)
 }
 
 // replyStatus answers a call with a kernel status; the payload is the

@@ -32,6 +32,10 @@ type Record struct {
 	PID       int       `json:"pid,omitempty"`
 	Code      *int      `json:"code,omitempty"`
 	Signal    string    `json:"signal,omitempty"`
+	// Errno is an error reply's errno parameter by its name ("ECONNREFUSED";
+	// the number when it has none), on error records of methods whose error
+	// parameters hold an integer "errno".
+	Errno string `json:"errno,omitempty"`
 	// Rules are the deciding rules (audit records only).
 	Rules []string `json:"rules,omitempty"`
 	// Explain is the policy's explanation of a deny (--explain only).
@@ -66,6 +70,8 @@ func (r *Record) Field(name string) (v string, ok bool) {
 		return r.Reason, true
 	case "signal":
 		return r.Signal, true
+	case "errno":
+		return r.Errno, r.Errno != ""
 	case "seq":
 		return strconv.FormatUint(r.Seq, 10), true
 	case "src_sid":

@@ -33,6 +33,9 @@ func formatRecord(r *kernel.Record) string {
 	if r.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", r.Reason)
 	}
+	if r.Errno != "" {
+		fmt.Fprintf(&b, " %s", r.Errno)
+	}
 	if r.PID != 0 {
 		fmt.Fprintf(&b, " pid %d", r.PID)
 	}

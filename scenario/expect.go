@@ -100,6 +100,7 @@ type Match struct {
 	PID       *int64  `toml:"pid"`
 	Code      *int64  `toml:"code"`
 	Signal    *string `toml:"signal"`
+	Errno     *string `toml:"errno"` // "ECONNREFUSED"
 }
 
 // Field is one field of a Match: its trace name and wanted value (integers

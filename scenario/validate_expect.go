@@ -3,7 +3,11 @@ package scenario
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // expectGroups lists each kind of expectation with the keys that belong to
@@ -116,6 +120,10 @@ func (v *validator) match(what string, m *Match) {
 		v.errorf(m.KeyPos("decision"), "%s: decision %q is not grant or deny%s", what, *m.Decision,
 			suggest(*m.Decision, decisions))
 	}
+	if m.Errno != nil && !knownErrno(*m.Errno) {
+		v.errorf(m.KeyPos("errno"), "%s: errno %q is not an errno name (ECONNREFUSED) or number%s", what, *m.Errno,
+			suggest(*m.Errno, errnoNames()))
+	}
 	for _, f := range []struct {
 		key  string
 		task *string
@@ -173,4 +181,25 @@ func (v *validator) property(p *Property) {
 			task(&p.TCB.Node, "expect", t)
 		}
 	}
+}
+
+// errnoNames lists the C names of Linux's errno values, as error trace
+// records give them.
+func errnoNames() []string {
+	var names []string
+	for n := 1; n < 1<<12; n++ {
+		if name := unix.ErrnoName(syscall.Errno(n)); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// knownErrno reports whether s can be an error record's errno: a name or
+// a number.
+func knownErrno(s string) bool {
+	if _, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return true
+	}
+	return slices.Contains(errnoNames(), s)
 }
