@@ -19,7 +19,7 @@ func TestErrnoOf(t *testing.T) {
 		{params("errno", int64(11)), "EAGAIN"},
 		{params("errno", uint64(0)), "0"},
 		{params("errno", uint64(4000)), "4000"}, // no name
-		{params("errno", uint64(1 << 40)), "1099511627776"},
+		{params("errno", uint64(1<<40)), "1099511627776"},
 		{params("errno", int64(-5)), "-5"},
 		{params("errno", "EPERM"), ""}, // not an integer
 		{params("code", uint64(1)), ""},
