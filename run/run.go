@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +54,9 @@ type Report struct {
 	// and what was seen. Empty when the run passed.
 	Failures []string
 	Duration time.Duration
+	// Granted and Denied count the trace's decided records (execute,
+	// request, response, error, security), a run's summary in two numbers.
+	Granted, Denied int
 }
 
 // OK reports whether every expectation held.
@@ -110,6 +114,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 		f()
 	}
 	rep.Duration = time.Since(start)
+	rep.Granted, rep.Denied = int(sys.granted.Load()), int(sys.denied.Load())
 	return rep, nil
 }
 
@@ -142,12 +147,24 @@ func joinNames(names []string) string {
 type system struct {
 	cfg      kernel.Config
 	expect   *expectations
+	granted  atomic.Int64 // decided trace records, for the report
+	denied   atomic.Int64
 	flushes  []func() error
 	closers  []func()
 	certsDir string
 	nics     map[string]nic // netstack task -> its NIC
 	atEnd    []func()       // reports made when the run ends
 	notices  []string       // said once the run starts
+}
+
+// countDecision counts a decided trace record for the report.
+func (s *system) countDecision(r *kernel.Record) {
+	switch r.Decision {
+	case "grant":
+		s.granted.Add(1)
+	case "deny":
+		s.denied.Add(1)
+	}
 }
 
 func (s *system) flush() {
@@ -228,7 +245,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 // expectation counters.
 func (sys *system) traceSinks(sc *scenario.Scenario, opts *Options) error {
 	sys.expect = newExpectations(sc)
-	sinks := []kernel.Sink{kernel.SinkFunc(sys.expect.record)}
+	sinks := []kernel.Sink{kernel.SinkFunc(sys.expect.record), kernel.SinkFunc(sys.countDecision)}
 	if opts.TracePath != "" {
 		f, err := os.Create(opts.TracePath)
 		if err != nil {

@@ -111,15 +111,21 @@ func printErr(w io.Writer, err error) {
 func printReport(w io.Writer, rep *run.Report) {
 	name := rep.Scenario.Name
 	if rep.OK() {
-		fmt.Fprintf(w, "ok   %s (%s, %d expectations)\n", name, rep.Duration.Round(time.Millisecond), len(rep.Scenario.Expects))
+		fmt.Fprintf(w, "ok   %s (%s, %d expectations; %s)\n", name, rep.Duration.Round(time.Millisecond),
+			len(rep.Scenario.Expects), decisions(rep))
 		return
 	}
-	fmt.Fprintf(w, "FAIL %s (%s)\n", name, rep.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "FAIL %s (%s; %s)\n", name, rep.Duration.Round(time.Millisecond), decisions(rep))
 	for _, f := range rep.Failures {
 		// A failure may span lines (a property's counterexample): keep
 		// them all under the FAIL line.
 		fmt.Fprintf(w, "     %s\n", strings.ReplaceAll(strings.TrimRight(f, "\n"), "\n", "\n     "))
 	}
+}
+
+// decisions sums up what the kernel decided in a run.
+func decisions(rep *run.Report) string {
+	return fmt.Sprintf("%d granted, %d denied", rep.Granted, rep.Denied)
 }
 
 func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
