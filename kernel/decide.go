@@ -14,8 +14,16 @@ type decideCtx struct {
 }
 
 // decide asks the security module. The allow-list reads the context; a
-// compiled policy sees only the event.
-func (k *Kernel) decide(ev *policy.Event, dc decideCtx) policy.Decision {
+// compiled policy sees only the event. A security module that panics is a
+// capsim bug: the event is denied (the kernel fails closed) and the run
+// goes on, saying so.
+func (k *Kernel) decide(ev *policy.Event, dc decideCtx) (d policy.Decision) {
+	defer func() {
+		if r := recover(); r != nil {
+			d = policy.Decision{Reason: fmt.Sprintf("policy error: %v", r)}
+			k.notice(fmt.Sprintf("capsim bug: the security module failed deciding a %s event (%v); the event is denied", ev.Kind, r))
+		}
+	}()
 	if al, ok := k.policy.(*allowList); ok {
 		return al.decide(ev, dc)
 	}

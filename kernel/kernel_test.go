@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"capsim/kernel"
+	"capsim/policy"
 )
 
 // system is a kernel under test with the records it traced.
@@ -272,5 +273,33 @@ func TestServersHearOfAnEndedCaller(t *testing.T) {
 			t.Fatalf("the server heard nothing of the client's end; its output:\n%s", s.k.Output("server"))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// panickingPolicy grants everything but Ping requests, on which it panics:
+// a security module with a bug.
+type panickingPolicy struct{}
+
+func (panickingPolicy) Decide(ev *policy.Event) policy.Decision {
+	if ev.Kind == policy.Request && ev.Method != nil && ev.Method.Name == "Ping" {
+		panic("index out of range")
+	}
+	return policy.Decision{Grant: true}
+}
+
+func TestPanickingPolicyDeniesAndKernelGoesOn(t *testing.T) {
+	cfg := echoPair(t, "echo-server", "echo-client", "--count", "3", "--expect-denied")
+	cfg.Policy = panickingPolicy{}
+	s := startSystem(t, cfg, nil)
+	s.wait(t)
+	s.expectExit(t, "client", 0)
+	denied := s.records(func(r *kernel.Record) bool {
+		return r.Kind == "request" && r.Method == "Ping" && r.Decision == "deny"
+	})
+	if len(denied) == 0 || !strings.HasPrefix(denied[0].Reason, "policy error: index out of range") {
+		t.Fatalf("denied Ping records: %+v", denied)
+	}
+	if out := s.out.String(); strings.Count(out, "capsim bug: the security module failed") != 1 {
+		t.Errorf("kernel output should say once that the policy failed:\n%s", out)
 	}
 }

@@ -100,6 +100,10 @@ func (c *compiler) newFlow(d *ObjectDecl) model {
 		}
 		for _, f := range l.Fields {
 			from := c.state(m, &Lit{Kind: LitString, Str: f.Key, Pos: f.Pos}, "transition")
+			if f.Value.Kind != LitList {
+				c.errs.Addf(f.Value.Pos, "the targets of transition %q must be a list of states: [\"state\", ...]", f.Key)
+				continue
+			}
 			for _, to := range f.Value.List {
 				if j := c.state(m, to, "transition target"); from >= 0 && j >= 0 {
 					m.trans[from][j] = true

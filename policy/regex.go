@@ -34,7 +34,7 @@ func (regexModel) expr(c *compiler, x *CallExpr, e *env) (ptype, exprFn) {
 		c.errs.Addf(posOf(argExpr(x.Args, "pattern")), "the pattern of re.match must be a string literal")
 		return bad, nil
 	}
-	re, err := regexp.Compile(`^(?:` + lit.Val + `)$`)
+	re, err := compileWhole(lit.Val)
 	if err != nil {
 		c.errs.Addf(lit.Pos, "bad pattern %q: %v", lit.Val, err)
 		return bad, nil
@@ -52,3 +52,14 @@ func (regexModel) save() any   { return nil }
 func (regexModel) restore(any) {}
 
 var _ model = regexModel{}
+
+// compileWhole compiles an RE2 pattern that must match the whole text.
+// The pattern is checked on its own first: wrapped unchecked, a stray ")"
+// would close the anchoring group early and "abc)|(xyz" would compile as
+// two half-anchored branches.
+func compileWhole(pattern string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, err
+	}
+	return regexp.Compile(`^(?:` + pattern + `)$`)
+}

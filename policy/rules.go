@@ -286,7 +286,7 @@ func (c *compiler) choice(x *Choice, e *env) cstmt {
 			continue
 		}
 		if ch.res != nil {
-			re, err := regexp.Compile(`^(?:` + a.Value + `)$`)
+			re, err := compileWhole(a.Value)
 			if err != nil {
 				c.errs.Addf(a.Pos, "bad pattern %q: %v", a.Value, err)
 				continue

@@ -222,10 +222,18 @@ func (c *compiler) newStaticMap(d *ObjectDecl) model {
 		if l.Kind != LitList {
 			c.errs.Addf(l.Pos, "keys must be a list")
 		}
+		first := map[hkey]*Lit{}
 		for _, k := range l.List {
-			if v, ok := c.litValue(k, m.keyKind, "a key"); ok {
-				m.keys[keyOf(v)] = len(m.keys)
+			v, ok := c.litValue(k, m.keyKind, "a key")
+			if !ok {
+				continue
 			}
+			if prev := first[keyOf(v)]; prev != nil {
+				c.errs.Addf(k.Pos, "key listed twice (first at %s)", prev.Pos)
+				continue
+			}
+			first[keyOf(v)] = k
+			m.keys[keyOf(v)] = len(m.keys)
 		}
 	}
 	if l := c.cfg(d, "default"); l != nil {
