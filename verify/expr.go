@@ -234,7 +234,10 @@ func refine(e env, f field, op string, c cval) (env, bool) {
 		}
 		return refineText(e, path, cur, op, c.s)
 	}
-	if !isInteger(t) {
+	if !isInteger(t) || t.Kind == idl.UInt64 {
+		// A UInt64 can exceed the int64 range the intervals use (the
+		// policy compares it exactly): it is never narrowed, so no test
+		// on it is taken for impossible.
 		return e, true
 	}
 	lo, hi := cur.lo, cur.hi
@@ -320,7 +323,8 @@ func initial(t *idl.Type) constraint {
 	case idl.String, idl.Bytes:
 		c.bound = t.Bound
 	}
-	// UInt64, SInt64 and Handle (a SID) keep the whole int64 range.
+	// SInt64 and Handle (a SID) keep the whole int64 range; UInt64 too,
+	// but refine never narrows it.
 	return c
 }
 

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -125,8 +126,10 @@ func (s *soundRun) message(t *idl.Type) (*idl.StructValue, []policy.SID) {
 	var sids []policy.SID
 	for i, f := range t.Fields {
 		switch f.Type.Kind {
-		case idl.UInt8, idl.UInt16, idl.UInt32, idl.UInt64:
+		case idl.UInt8, idl.UInt16, idl.UInt32:
 			sv.Fields[i] = uint64([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 254, 255}[s.r.IntN(11)])
+		case idl.UInt64: // also above the int64 range verify's intervals use
+			sv.Fields[i] = []uint64{0, 1, 2, 3, 8, 255, 1 << 63, math.MaxUint64}[s.r.IntN(8)]
 		case idl.SInt8, idl.SInt16, idl.SInt32, idl.SInt64:
 			sv.Fields[i] = int64(s.r.IntN(7) - 3)
 		case idl.Bool:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,6 +284,39 @@ func TestAllowListTypo(t *testing.T) {
 	for i, want := range []string{`allow "socket.Sned" names no method device-tls serves (socket.Socket, `, `allow "sockte.*" names no method`} {
 		if e := list[i]; e.Pos.Line != 44 || !strings.Contains(e.Msg, want) {
 			t.Errorf("error %d = %v, want line 44 and %q", i, e, want)
+		}
+	}
+}
+
+// TestUInt64AboveInt64: a UInt64 compared above the int64 range can still
+// hold (2^64-1 > 2^63-1), so verify must not call the edge never, and the
+// calls property fails.
+func TestUInt64AboveInt64(t *testing.T) {
+	g, err := Load("testdata/uint64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := g.Edge(policy.Request, "client", "store", "store", "Grant")
+	if e == nil || e.Status == Never {
+		t.Fatalf("store.Grant edge = %v, want may", e)
+	}
+	s := &soundRun{t: t, g: g, r: rand.New(rand.NewPCG(1, 2))}
+	m := g.Task("store").Class.Endpoint("store").Interface.Method("Grant")
+	msg, sids := s.message(m.In)
+	for i, f := range m.In.Fields {
+		if f.Name == "big" {
+			msg.Fields[i] = uint64(math.MaxUint64)
+		}
+	}
+	d := g.Policy.Decide(&policy.Event{Kind: policy.Request, Src: policy.Subject{Class: "test.Client", SID: 100},
+		Dst: policy.Subject{Class: "test.Store", SID: 101}, Endpoint: "store", Interface: e.Interface,
+		Method: m, Message: msg, HandleSIDs: sids})
+	if !d.Grant {
+		t.Fatalf("the policy denies big = 2^64-1 (%s): the test no longer shows the case", d.Reason)
+	}
+	for _, r := range g.CheckAll() {
+		if r.Holds {
+			t.Errorf("property %q holds; want it to fail", r.Name)
 		}
 	}
 }
