@@ -44,6 +44,7 @@ type Limits struct {
 	Inflight int // calls in flight at once
 	Queued   int // bytes waiting in the kernel for the entity to read
 	Message  int // largest payload the entity may send
+	Handles  int // handles the entity may hold at once
 	// Memory (bytes) and CPU (fraction of one CPU) are enforced by the
 	// Confiner through cgroups where the machine has them; 0 is no limit.
 	Memory int64
@@ -51,7 +52,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits of an entity whose scenario sets none.
-var DefaultLimits = Limits{Inflight: 64, Queued: 4 << 20, Message: 4 << 20}
+var DefaultLimits = Limits{Inflight: 64, Queued: 4 << 20, Message: 4 << 20, Handles: 4096}
 
 func (l Limits) withDefaults() Limits {
 	if l.Inflight <= 0 {
@@ -62,6 +63,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Message <= 0 {
 		l.Message = DefaultLimits.Message
+	}
+	if l.Handles <= 0 {
+		l.Handles = DefaultLimits.Handles
 	}
 	return l
 }

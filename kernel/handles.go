@@ -63,6 +63,10 @@ func (t *handleTable) add(p *process, obj object, rights ipc.Rights, parent *han
 	return h
 }
 
+// hasRoom reports whether the table can take n more handles under limit.
+// Call with k.hmu held.
+func (t *handleTable) hasRoom(n, limit int) bool { return len(t.handles)+n <= limit }
+
 // revoke removes h and every handle derived from it, from whichever table
 // holds them. Call with k.hmu held.
 func revoke(h *handle) {

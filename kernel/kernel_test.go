@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -301,5 +302,23 @@ func TestPanickingPolicyDeniesAndKernelGoesOn(t *testing.T) {
 	}
 	if out := s.out.String(); strings.Count(out, "capsim bug: the security module failed") != 1 {
 		t.Errorf("kernel output should say once that the policy failed:\n%s", out)
+	}
+}
+
+func TestHandleLimit(t *testing.T) {
+	cfg := echoPair(t, "echo-server", "test-handle-limit")
+	cfg.Entities[1].Limits.Handles = 16
+	s := startSystem(t, cfg, nil)
+	s.wait(t)
+	s.expectExit(t, "client", 0)
+	out := s.k.Output("client")
+	if want := fmt.Sprintf("refused at 16 handles: errno %d", syscall.EMFILE); !strings.Contains(out, want) {
+		t.Errorf("client output %q does not say %q", out, want)
+	}
+	refused := s.records(func(r *kernel.Record) bool {
+		return r.Kind == "error" && r.Dst == "client" && r.Method == "Dup" && r.Reason == "limit: handles"
+	})
+	if len(refused) != 1 || refused[0].Errno != "EMFILE" {
+		t.Errorf("refused Dup records: %+v", refused)
 	}
 }

@@ -22,6 +22,7 @@ func testPrograms() []*entities.Program {
 		{Name: "test-net-probe", Class: "demo.EchoClient", Run: runNetProbe},
 		{Name: "bench-client", Class: "demo.EchoClient", Run: runBenchClient},
 		{Name: "test-gone-server", Class: "demo.EchoServer", Run: runGoneServer},
+		{Name: "test-handle-limit", Class: "demo.EchoClient", Run: runHandleLimit},
 	}
 }
 
@@ -141,6 +142,17 @@ func runRaw(ctx context.Context, rt *entities.Runtime, args []string) int {
 			_, err = rt.Call(ctx, h, &ipc.Message{Endpoint: riid, Payload: ping, Handles: []ipc.Slot{{Handle: dup, Rights: ipc.RightCall}}})
 			return err
 		}, ipc.BadHandle},
+		{"a handle no parameter names", func() error {
+			// Ping has no Handle parameter: a handle in a slot would
+			// travel past the policy's view of the message.
+			_, err := rt.Call(ctx, h, &ipc.Message{Endpoint: riid, Payload: ping, Handles: []ipc.Slot{{Handle: h, Rights: ipc.RightCall}}})
+			return err
+		}, ipc.Invalid},
+		{"a deadline already past", func() error {
+			b := frame(func(hdr *ipc.Header) []ipc.Slot { hdr.Deadline = 1; return nil }, ping)
+			_, err := rt.CallRaw(ctx, b)
+			return err
+		}, ipc.DeadlineExceeded},
 		{"kernel call with garbage", func() error {
 			_, err := rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Payload: []byte{0xff, 0xff, 0xff, 0xff, 1}})
 			return err
@@ -205,4 +217,50 @@ func runGoneServer(ctx context.Context, rt *entities.Runtime, args []string) int
 	}
 	_ = rt.Serve(ctx)
 	return 0
+}
+
+// runHandleLimit duplicates its channel until the kernel refuses with
+// EMFILE, prints how many handles it then holds, and shows that closing
+// one makes room for one more.
+func runHandleLimit(ctx context.Context, rt *entities.Runtime, args []string) int {
+	h, _, err := rt.Lookup(ctx, "echo", "demo.Echo")
+	if err != nil {
+		return exitf(1, "lookup: %v", err)
+	}
+	dup := func() (ipc.Handle, uint32, error) {
+		p := binary.LittleEndian.AppendUint32(nil, uint32(h))
+		p = binary.LittleEndian.AppendUint32(p, uint32(ipc.RightCall))
+		r, err := rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: 1, Method: 1, Payload: p})
+		switch {
+		case err != nil:
+			return 0, 0, err
+		case r.Status == ipc.AppError && len(r.Payload) == 4:
+			return 0, binary.LittleEndian.Uint32(r.Payload), nil
+		case r.Status != ipc.OK || len(r.Payload) != 4:
+			return 0, 0, fmt.Errorf("dup: status %v", r.Status)
+		}
+		return ipc.Handle(binary.LittleEndian.Uint32(r.Payload)), 0, nil
+	}
+	held := 1
+	var last ipc.Handle
+	for range 100000 {
+		nh, errno, err := dup()
+		if err != nil {
+			return exitf(1, "dup %d: %v", held, err)
+		}
+		if errno != 0 {
+			fmt.Printf("refused at %d handles: errno %d\n", held, errno)
+			break
+		}
+		held++
+		last = nh
+	}
+	p := binary.LittleEndian.AppendUint32(nil, uint32(last))
+	if r, err := rt.Call(ctx, ipc.KernelHandle, &ipc.Message{Endpoint: 1, Method: 0, Payload: p}); err != nil || r.Status != ipc.OK {
+		return exitf(1, "close: %v", err)
+	}
+	if _, errno, err := dup(); err != nil || errno != 0 {
+		return exitf(1, "dup after close: errno %d, %v", errno, err)
+	}
+	return exitf(0, "room again after close")
 }

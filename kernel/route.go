@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"syscall"
@@ -138,28 +139,45 @@ func (k *Kernel) call(p *process, f *ipc.Frame, b []byte) {
 		return
 	}
 	k.emitDecision(rec, ev, d)
-	badge := k.badge(srv, ch, p.task)
-	slots := k.transfer(p, srv, f.Slots)
-	ipc.PutHeader(b, &ipc.Header{Kind: ipc.KindCall, NHandles: f.NHandles, Handle: badge, Txn: c.kTxn,
-		Endpoint: f.Endpoint, Method: f.Method, Deadline: f.Deadline})
-	putSlots(b, slots)
-	if err := srv.conn.send(b); err != nil {
+	// Granted, but the server may not be able to take it: the call then
+	// fails at the client, traced as an error, and leaves nothing behind.
+	undeliverable := func(err error) {
 		if k.unregister(c) {
-			st, reason := ipc.Limit, "limit: queued"
-			if err != errQueueFull {
-				st, reason = ipc.PeerGone, "peer gone"
-			}
+			st, reason := undelivered(err)
 			k.emit(&Record{Kind: "error", Src: srvTask.spec.Task, Dst: p.task.spec.Task, SrcClass: srvTask.spec.Class,
 				DstClass: p.task.spec.Class, Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName,
 				Decision: "deny", Reason: reason, Txn: f.Txn})
 			k.replyStatus(p, f.Txn, st, reason)
 		}
 	}
+	badge, err := k.badge(srv, ch, p.task)
+	if err != nil {
+		undeliverable(err)
+		return
+	}
+	slots, installed, err := k.transfer(p, srv, f.Slots)
+	if err != nil {
+		undeliverable(err)
+		return
+	}
+	ipc.PutHeader(b, &ipc.Header{Kind: ipc.KindCall, NHandles: f.NHandles, Handle: badge, Txn: c.kTxn,
+		Endpoint: f.Endpoint, Method: f.Method, Deadline: f.Deadline})
+	putSlots(b, slots)
+	if err := srv.conn.send(b); err != nil {
+		k.untransfer(installed)
+		undeliverable(err)
+		return
+	}
+	// Armed only now: a cancel notice must never overtake its call.
+	k.arm(c, f.Deadline)
 }
 
 // register records c as in flight at both ends, enforcing the client's
-// in-flight limit and arming the deadline.
+// in-flight limit; a call whose deadline has passed is not delivered.
 func (k *Kernel) register(c *call, deadline int64) (ipc.Status, string) {
+	if deadline != 0 && time.Now().UnixNano() >= deadline {
+		return ipc.DeadlineExceeded, "deadline"
+	}
 	p, srv := c.client, c.server
 	p.mu.Lock()
 	if p.dead {
@@ -186,10 +204,21 @@ func (k *Kernel) register(c *call, deadline int64) (ipc.Status, string) {
 	}
 	srv.pending[c.kTxn] = c
 	srv.mu.Unlock()
-	if deadline != 0 {
+	return ipc.OK, ""
+}
+
+// arm starts c's deadline once its call is delivered, unless it was
+// answered already.
+func (k *Kernel) arm(c *call, deadline int64) {
+	if deadline == 0 {
+		return
+	}
+	p := c.client
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.outgoing[c.clientTxn] == c {
 		c.timer = time.AfterFunc(time.Until(time.Unix(0, deadline)), func() { k.expire(c) })
 	}
-	return ipc.OK, ""
 }
 
 // unregister removes c from both ends; it reports false when c was already
@@ -203,13 +232,14 @@ func (k *Kernel) unregister(c *call) bool {
 	if !ok {
 		return false
 	}
-	if c.timer != nil {
-		c.timer.Stop()
-	}
 	p := c.client
 	p.mu.Lock()
 	delete(p.outgoing, c.clientTxn)
+	timer := c.timer // set by arm, under p.mu
 	p.mu.Unlock()
+	if timer != nil {
+		timer.Stop()
+	}
 	return true
 }
 
@@ -296,6 +326,10 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 		fail(ipc.BadHandle, "bad handle")
 		return
 	}
+	if len(f.Slots) > 0 && f.Status != ipc.OK && f.Status != ipc.AppError {
+		fail(ipc.Invalid, "invalid message: a failed reply carries no handles")
+		return
+	}
 	var msg *idl.StructValue
 	if params != nil {
 		if msg, err = decodeParams(params, f.Payload, len(f.Slots)); err != nil {
@@ -319,19 +353,28 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 	if status != ipc.OK && status != ipc.AppError {
 		status = ipc.Invalid
 	}
-	slots := k.transfer(srv, p, f.Slots)
+	// A client that does not read its replies, or holds too many
+	// handles, only hurts itself: the reply is dropped (with any handles
+	// it carried), and the trace says why.
+	undeliverable := func(err error) {
+		st, reason := undelivered(err)
+		k.emit(&Record{Kind: "error", Src: srv.task.spec.Task, Dst: p.task.spec.Task, SrcClass: srv.task.spec.Class, DstClass: p.task.spec.Class,
+			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: c.clientTxn})
+		if err == errHandleLimit {
+			k.replyStatus(p, c.clientTxn, st, reason)
+		}
+	}
+	slots, installed, err := k.transfer(srv, p, f.Slots)
+	if err != nil {
+		undeliverable(err)
+		return
+	}
 	ipc.PutHeader(b, &ipc.Header{Kind: ipc.KindReply, NHandles: f.NHandles, Txn: c.clientTxn,
 		Endpoint: f.Endpoint, Method: f.Method, Status: status})
 	putSlots(b, slots)
 	if err := p.conn.send(b); err != nil {
-		// A client that does not read its replies only hurts itself: the
-		// reply is dropped, and the trace says why.
-		reason := "peer gone"
-		if err == errQueueFull {
-			reason = "limit: queued"
-		}
-		k.emit(&Record{Kind: "error", Src: srv.task.spec.Task, Dst: p.task.spec.Task, SrcClass: srv.task.spec.Class, DstClass: p.task.spec.Class,
-			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: c.clientTxn})
+		k.untransfer(installed)
+		undeliverable(err)
 	}
 }
 
@@ -379,8 +422,10 @@ func putSlots(b []byte, slots []ipc.Slot) {
 }
 
 // badge returns the badge that srv knows the connection (ch, client) by,
-// introducing it to srv first if it is new.
-func (k *Kernel) badge(srv *process, ch *channel, client *task) uint32 {
+// introducing it to srv first if it is new. The badge counts as known only
+// once its introduction was accepted for delivery: else the next call
+// introduces it again.
+func (k *Kernel) badge(srv *process, ch *channel, client *task) (uint32, error) {
 	srv.mu.Lock()
 	byClient := srv.badges[ch]
 	if byClient == nil {
@@ -402,9 +447,16 @@ func (k *Kernel) badge(srv *process, ch *channel, client *task) uint32 {
 		}
 		client.mu.Unlock()
 		b := ipc.AppendBadge(nil, &ipc.Badge{ID: id, Task: client.spec.Task, Class: client.spec.Class, SID: uint64(sid), Channel: ch.id})
-		_ = srv.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindBadge}, nil, b))
+		if err := srv.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindBadge}, nil, b)); err != nil {
+			srv.mu.Lock()
+			if byClient[client] == id {
+				delete(byClient, client)
+			}
+			srv.mu.Unlock()
+			return 0, err
+		}
 	}
-	return id
+	return id, nil
 }
 
 // checkSlots checks that every handle a message carries is the sender's,
@@ -428,23 +480,58 @@ func (k *Kernel) checkSlots(p *process, slots []ipc.Slot) ([]policy.SID, error) 
 }
 
 // transfer installs in to's table a child of each handle from sends, with
-// the rights the slot asks for, and returns the receiver's slots.
-func (k *Kernel) transfer(from, to *process, slots []ipc.Slot) []ipc.Slot {
+// the rights the slot asks for, and returns the receiver's slots and the
+// handles installed (to take back with untransfer if the message is not
+// delivered). It fails, installing nothing, when to's table has no room.
+func (k *Kernel) transfer(from, to *process, slots []ipc.Slot) ([]ipc.Slot, []*handle, error) {
 	if len(slots) == 0 {
-		return nil
+		return nil, nil, nil
 	}
 	k.hmu.Lock()
 	defer k.hmu.Unlock()
+	if !to.handles.hasRoom(len(slots), to.task.limits.Handles) {
+		return nil, nil, errHandleLimit
+	}
 	out := make([]ipc.Slot, len(slots))
+	installed := make([]*handle, 0, len(slots))
 	for i, s := range slots {
 		h := from.handles.handles[s.Handle]
 		if h == nil { // revoked since checkSlots: the receiver gets nothing usable
 			continue
 		}
 		nh := to.handles.add(to, h.obj, s.Rights, h)
+		installed = append(installed, nh)
 		out[i] = ipc.Slot{Handle: nh.num, Rights: nh.rights}
 	}
-	return out
+	return out, installed, nil
+}
+
+// untransfer takes back handles a message would have carried: it was not
+// delivered, so its receiver must not hold them.
+func (k *Kernel) untransfer(hs []*handle) {
+	if len(hs) == 0 {
+		return
+	}
+	k.hmu.Lock()
+	defer k.hmu.Unlock()
+	for _, h := range hs {
+		revoke(h)
+	}
+}
+
+// errHandleLimit is a receiver's full handle table.
+var errHandleLimit = errors.New("limit: handles")
+
+// undelivered is the status and reason for a message the kernel could
+// not hand to its receiver.
+func undelivered(err error) (ipc.Status, string) {
+	switch err {
+	case errQueueFull:
+		return ipc.Limit, "limit: queued"
+	case errHandleLimit:
+		return ipc.Limit, "limit: handles"
+	}
+	return ipc.PeerGone, "peer gone"
 }
 
 // cancelMemory is how many cancelled calls a process remembers, to tell a

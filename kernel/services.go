@@ -57,6 +57,7 @@ type kernelReply struct {
 	slots   []ipc.Slot
 	after   func() // runs once the reply is sent
 	reason  string // traced on the reply ("no such channel: ID")
+	fresh   *handle // made by the call (Connect, Dup); revoked if the reply is denied
 }
 
 // kernelCall serves a call on handle 0: a request to kl.core.Core, decided
@@ -175,6 +176,10 @@ func (r *wireReader) str(bound int) string {
 
 func errnoPayload(e syscall.Errno) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(e)) }
 
+// handleLimitReply answers a Connect or Dup that would take the caller
+// past its handle limit.
+var handleLimitReply = kernelReply{status: ipc.AppError, payload: errnoPayload(syscall.EMFILE), reason: "limit: handles"}
+
 // serveCore performs a granted kernel call.
 func (k *Kernel) serveCore(p *process, ep, mid uint16, a coreArgs) kernelReply {
 	switch {
@@ -184,9 +189,13 @@ func (k *Kernel) serveCore(p *process, ep, mid uint16, a coreArgs) kernelReply {
 			return kernelReply{status: ipc.AppError, payload: errnoPayload(syscall.ENOENT), reason: "no such channel: " + a.id}
 		}
 		k.hmu.Lock()
+		if !p.handles.hasRoom(1, p.task.limits.Handles) {
+			k.hmu.Unlock()
+			return handleLimitReply
+		}
 		h := p.handles.add(p, ch, ipc.RightsAll, nil)
 		k.hmu.Unlock()
-		return kernelReply{payload: binary.LittleEndian.AppendUint32(nil, 0), slots: []ipc.Slot{{Handle: h.num, Rights: h.rights}}}
+		return kernelReply{payload: binary.LittleEndian.AppendUint32(nil, 0), slots: []ipc.Slot{{Handle: h.num, Rights: h.rights}}, fresh: h}
 	case ep == epLocator && mid == mEndpoint:
 		return k.serveEndpoint(p, a)
 	case ep == epHandles && mid == mClose:
@@ -208,8 +217,11 @@ func (k *Kernel) serveCore(p *process, ep, mid uint16, a coreArgs) kernelReply {
 		if h.rights&ipc.RightDup == 0 || ipc.Rights(a.rights)&^h.rights != 0 {
 			return kernelReply{status: ipc.AppError, payload: errnoPayload(syscall.EPERM), reason: "bad handle"}
 		}
+		if !p.handles.hasRoom(1, p.task.limits.Handles) {
+			return handleLimitReply
+		}
 		nh := p.handles.add(p, h.obj, ipc.Rights(a.rights), h)
-		return kernelReply{payload: binary.LittleEndian.AppendUint32(nil, uint32(nh.num))}
+		return kernelReply{payload: binary.LittleEndian.AppendUint32(nil, uint32(nh.num)), fresh: nh}
 	case ep == epTasks && mid == mExit:
 		return kernelReply{after: p.kill}
 	}
@@ -267,8 +279,16 @@ func (k *Kernel) replyCore(p *process, f *ipc.Frame, tg target, r kernelReply, s
 		Dst: policy.Subject{Class: p.task.spec.Class, SID: p.sid}, Endpoint: tg.epName, Interface: tg.ifName, Method: tg.m, Message: msg}
 	d := k.decide(ev, decideCtx{dst: p.task})
 	rec.Reason = r.reason // an error the kernel answers with ("no such channel: ID")
+	if evKind == policy.Error {
+		rec.Errno = errnoOf(msg)
+	}
 	k.emitDecision(rec, ev, d)
 	if !d.Grant {
+		if r.fresh != nil { // a handle the caller may not learn of
+			k.hmu.Lock()
+			revoke(r.fresh)
+			k.hmu.Unlock()
+		}
 		k.replyStatus(p, f.Txn, ipc.Denied, d.Reason)
 		return
 	}

@@ -41,5 +41,52 @@ func decodeParams(t *idl.Type, payload []byte, nslots int) (*idl.StructValue, er
 	if !ok {
 		return nil, fmt.Errorf("parameters decoded as %T", v)
 	}
+	if nslots > 0 {
+		if err := checkSlotRefs(sv, nslots); err != nil {
+			return nil, err
+		}
+	}
 	return sv, nil
+}
+
+// checkSlotRefs checks that the message's Handle fields name each of its
+// nslots handle slots exactly once. A handle no Handle field names would
+// travel unseen by the policy's message view and by capsim verify, which
+// knows handles to move only through Handle parameters.
+func checkSlotRefs(msg *idl.StructValue, nslots int) error {
+	seen := make([]bool, nslots)
+	var walk func(v any) error
+	walk = func(v any) error {
+		switch v := v.(type) {
+		case idl.HandleSlot:
+			if int(v) >= nslots || seen[v] {
+				return fmt.Errorf("handle slot %d is named twice", v)
+			}
+			seen[v] = true
+		case *idl.StructValue:
+			for _, f := range v.Fields {
+				if err := walk(f); err != nil {
+					return err
+				}
+			}
+		case *idl.UnionValue:
+			return walk(v.Value)
+		case []any:
+			for _, e := range v {
+				if err := walk(e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(msg); err != nil {
+		return err
+	}
+	for i, ok := range seen {
+		if !ok {
+			return fmt.Errorf("handle slot %d is named by no Handle parameter", i)
+		}
+	}
+	return nil
 }

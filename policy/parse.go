@@ -15,7 +15,24 @@ type parser struct {
 	toks []token
 	i    int
 	errs *diag.List
+	// depth counts the blocks, expressions and values being parsed
+	// inside one another, so that a hostile file ends in an error, not
+	// in a stack overflow of the parser or of the passes after it.
+	depth int
 }
+
+// maxNesting bounds depth; a parenthesis costs two levels.
+const maxNesting = 1000
+
+// nest enters one level of nesting; the caller leaves it with unnest.
+func (p *parser) nest() {
+	p.depth++
+	if p.depth > maxNesting {
+		p.errorf(p.tok().pos, "nested more than %d levels deep", maxNesting)
+	}
+}
+
+func (p *parser) unnest() { p.depth-- }
 
 // bailout is the panic value that ends a parse at its first syntax error.
 type bailout struct{}
@@ -55,6 +72,7 @@ const maxSyntaxErrors = 10
 
 // decl parses one declaration; it reports false after a syntax error.
 func (p *parser) decl(f *File) (ok bool) {
+	p.depth = 0 // a bailout leaves the levels it was in
 	defer func() {
 		if r := recover(); r != nil {
 			if _, isBailout := r.(bailout); !isBailout {
@@ -342,10 +360,15 @@ func (p *parser) parseSelectors() Selectors {
 
 // parseBlock parses `{ stmt... }`.
 func (p *parser) parseBlock() []Stmt {
+	p.nest()
+	defer p.unnest()
 	open := p.tok().pos
 	p.expect("{")
 	var body []Stmt
 	for !p.is("}") {
+		if t := p.tok(); t.kind == tEOF {
+			p.errorf(t.pos, "unclosed { (opened at %d:%d): the file ends", open.Line, open.Col)
+		}
 		if t := p.tok(); p.startsDecl() {
 			// A forgotten "}": say where the block opened, and leave the
 			// declaration to the file's level, so what follows parses.

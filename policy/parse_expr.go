@@ -14,6 +14,8 @@ import "capsim/diag"
 //	postfix = primary { "." ident | "[" impl "]" }
 
 func (p *parser) parseExpr() Expr {
+	p.nest()
+	defer p.unnest()
 	x := p.parseBinary(0)
 	if p.is("==>") {
 		t := p.next()
@@ -63,6 +65,8 @@ func (p *parser) parseBinary(level int) Expr {
 }
 
 func (p *parser) parseUnary() Expr {
+	p.nest()
+	defer p.unnest()
 	if p.is("!") || p.is("-") {
 		t := p.next()
 		x := p.parseUnary()
@@ -150,6 +154,8 @@ func (p *parser) parseNamed() Expr {
 // parseLit parses a literal value: integer, string, bool, identifier,
 // `[a, b]` or `{ key : value, ... }` (commas optional).
 func (p *parser) parseLit() *Lit {
+	p.nest()
+	defer p.unnest()
 	t := p.tok()
 	switch {
 	case t.kind == tInt:

@@ -91,6 +91,10 @@ func TestParseErrors(t *testing.T) {
 		{"§", `e.psl:1:1: unexpected character`},
 		{"execute { grant ()\nexecute { grant () }", `e.psl:2:1: unclosed { (opened at 1:9): found "execute", which starts a declaration`},
 		{"request { match method=Ping { grant ()\n}\nassert \"t\" { }", `e.psl:3:1: unclosed { (opened at 1:9)`},
+		{"execute { grant () ", `e.psl:1:20: unclosed { (opened at 1:9): the file ends`},
+		{"execute { assert (" + strings.Repeat("(", 600) + "true" + strings.Repeat(")", 600) + ") }", `e.psl:1:518: nested more than 1000 levels deep`},
+		{"execute {" + strings.Repeat(" match method=main {", 1001), `e.psl:1:20009: nested more than 1000 levels deep`},
+		{"policy object f : Flow { config = { states : " + strings.Repeat("[", 1000) + " } }", `e.psl:1:1045: nested more than 1000 levels deep`},
 		{"request { frob (x) }", `e.psl:1:11: expected a rule (grant, deny, assert or object.method {...}), found "frob"`},
 	}
 	for _, tt := range tests {
@@ -181,6 +185,16 @@ func FuzzParse(f *testing.F) {
 		// What parses must also compile without panicking.
 		_, _ = CompileSource("f.psl", src, opts)
 	})
+}
+
+func TestParseSkipsByteOrderMark(t *testing.T) {
+	f, err := Parse("b.psl", "\ufeffexecute { grant () }")
+	if err != nil || len(f.Decls) != 1 {
+		t.Fatalf("Parse with a BOM: %d declarations, %v", len(f.Decls), err)
+	}
+	if _, err := Parse("b.psl", "\ufeffexecute { frob }"); err == nil || !strings.HasPrefix(err.Error(), "b.psl:1:11:") {
+		t.Errorf("error after a BOM = %v, want column 11 (the BOM takes none)", err)
+	}
 }
 
 func TestParseRecovers(t *testing.T) {

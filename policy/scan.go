@@ -52,6 +52,9 @@ type scanner struct {
 // errs; scanning goes on after them.
 func scan(file, src string, errs *diag.List) []token {
 	s := &scanner{file: file, src: src, line: 1, col: 1, errs: errs}
+	if strings.HasPrefix(src, "\ufeff") { // a byte-order mark some editors write
+		s.off = len("\ufeff")
+	}
 	toks := make([]token, 0, len(src)/8+1)
 	for {
 		t := s.next()

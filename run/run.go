@@ -314,7 +314,7 @@ func (sys *system) entitySpecs(ctx context.Context, sc *scenario.Scenario, ps *p
 		spec := kernel.EntitySpec{Task: e.Task, Class: e.Class, Path: prog.path, Argv0: prog.argv0, Args: args, Env: env,
 			Files: files, Main: main[e.Task], Restart: e.Restart == scenario.RestartOnFailure, RestartLimit: e.RestartLimit,
 			Limits: kernel.Limits{Inflight: e.Limits.Inflight, Queued: int(e.Limits.Queued), Message: int(e.Limits.Message),
-				Memory: int64(e.Limits.Memory), CPU: float64(e.Limits.CPU)}}
+				Handles: e.Limits.Handles, Memory: int64(e.Limits.Memory), CPU: float64(e.Limits.CPU)}}
 		for _, c := range e.Connections {
 			spec.Connections = append(spec.Connections, kernel.Connection{Target: c.Target, ID: c.ID})
 		}

@@ -123,6 +123,9 @@ func (l *Limits) applyDefaults() {
 	if !l.given("message") {
 		l.Message = DefaultMessage
 	}
+	if !l.given("handles") {
+		l.Handles = DefaultHandles
+	}
 }
 
 func (e *Expect) applyDefaults() {

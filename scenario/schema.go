@@ -47,6 +47,7 @@ const (
 	DefaultInflight     = 64
 	DefaultQueued       = Size(4 << 20)
 	DefaultMessage      = Size(4 << 20)
+	DefaultHandles      = 4096
 	DefaultRestartLimit = 3
 )
 
@@ -110,13 +111,14 @@ type Connection struct {
 }
 
 // Limits bound what one entity costs the kernel. The loader fills the
-// defaults: Inflight 64, Queued and Message 4 MiB; Memory and CPU zero mean
-// no limit.
+// defaults: Inflight 64, Queued and Message 4 MiB, Handles 4096; Memory and
+// CPU zero mean no limit.
 type Limits struct {
 	Node
 	Inflight int   `toml:"inflight"`
 	Queued   Size  `toml:"queued"`
 	Message  Size  `toml:"message"`
+	Handles  int   `toml:"handles"`
 	Memory   Size  `toml:"memory"`
 	CPU      Ratio `toml:"cpu"` // 0.5 is half a CPU
 }

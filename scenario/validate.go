@@ -186,6 +186,7 @@ func (v *validator) limits(what string, l *Limits) {
 		{"inflight", l.Inflight < 1},
 		{"queued", l.Queued < 1},
 		{"message", l.Message < 1},
+		{"handles", l.Handles < 1},
 	} {
 		if c.bad {
 			v.errorf(l.KeyPos(c.key), "%s: limits.%s must be at least 1", what, c.key)
