@@ -55,8 +55,8 @@ type kernelReply struct {
 	status  ipc.Status // OK or AppError
 	payload []byte
 	slots   []ipc.Slot
-	after   func() // runs once the reply is sent
-	reason  string // traced on the reply ("no such channel: ID")
+	after   func()  // runs once the reply is sent
+	reason  string  // traced on the reply ("no such channel: ID")
 	fresh   *handle // made by the call (Connect, Dup); revoked if the reply is denied
 }
 
