@@ -76,6 +76,23 @@ func TestErrorIs(t *testing.T) {
 	}
 }
 
+func TestErrorText(t *testing.T) {
+	tests := []struct {
+		err  *Error
+		want string
+	}{
+		{&Error{Status: Denied}, "denied by the security policy"},
+		{&Error{Status: Denied, Reason: "denied by p.psl:3:1"}, "denied by the security policy: denied by p.psl:3:1"},
+		{&Error{Status: Invalid, Reason: "invalid message: slot 0"}, "invalid message: slot 0"},
+		{&Error{Status: Limit, Reason: "limit: handles"}, "limit reached: limit: handles"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add(Append(nil, Header{Kind: KindCall, Handle: 1}, []Slot{{1, 1}}, []byte("abc")))
 	f.Add([]byte{})

@@ -3,6 +3,7 @@ package ipc
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Status is the outcome a Reply carries. OK and AppError come from the
@@ -62,6 +63,9 @@ type Error struct {
 func (e *Error) Error() string {
 	if e.Reason == "" {
 		return e.Status.String()
+	}
+	if strings.HasPrefix(e.Reason, e.Status.String()+":") {
+		return e.Reason // the kernel's reasons often name the status already
 	}
 	return e.Status.String() + ": " + e.Reason
 }

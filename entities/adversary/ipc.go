@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"capsim/entities"
 	"capsim/ipc"
@@ -27,6 +30,8 @@ const (
 	floodN    = 256
 	floodSize = 1024
 	bulkSize  = 60000
+	// handleFloodN is more duplicates than the default handle limit.
+	handleFloodN = 100000
 )
 
 // victim is the channel under attack, found on first use.
@@ -84,6 +89,9 @@ func ipcAttacks(rt *entities.Runtime, target, dead string) []attack {
 		{"ipc-transfer-more-rights", on(transferMoreRights)},
 		{"ipc-replay-txn", on(replayTxn)},
 		{"ipc-unsolicited-reply", on(unsolicitedReply)},
+		{"ipc-smuggled-handle", on(smuggledHandle)},
+		{"ipc-past-deadline", on(pastDeadline)},
+		{"ipc-handle-flood", on(handleFlood)},
 		{"ipc-flood", on(flood)},
 		{"ipc-never-read", on(neverRead)},
 		{"ipc-dead-peer", func(ctx context.Context) Result { return deadPeer(ctx, rt, dead) }},
@@ -313,4 +321,46 @@ func flood(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
 		return Result{Outcome: Denied, Errno: ipc.Limit.String(), Error: detail}
 	}
 	return Result{Outcome: Error, Error: detail + " (the limit was not reached)"}
+}
+
+// smuggledHandle attaches a handle to Ping, whose parameters name no
+// Handle: it would travel unseen by the policy's view of the message.
+func smuggledHandle(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
+	slots := []ipc.Slot{{Handle: h, Rights: ipc.RightCall}}
+	return fromCall(v.rt.Call(ctx, h, &ipc.Message{Endpoint: riid, Method: mPing, Payload: u32(1), Handles: slots}))
+}
+
+// pastDeadline sends a call whose deadline passed long ago: delivered, it
+// would sit at the server after the kernel's cancel notice.
+func pastDeadline(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
+	b := ipc.Append(nil, ipc.Header{Kind: ipc.KindCall, Handle: uint32(h), Txn: v.rt.NextTxn(), Endpoint: riid,
+		Method: mPing, Deadline: 1}, nil, u32(1))
+	return fromCall(v.rt.CallRaw(ctx, b))
+}
+
+// handleFlood duplicates a handle until the kernel refuses: a handle
+// table without a limit grows the kernel's memory without bound. The
+// handles are closed again afterwards.
+func handleFlood(ctx context.Context, v *victim, h ipc.Handle, riid uint16) Result {
+	var made []ipc.Handle
+	defer func() {
+		for _, d := range made {
+			_ = closeHandle(ctx, v.rt, d)
+		}
+	}()
+	for range handleFloodN {
+		m, err := kernelCall(ctx, v.rt, epHandles, mDup, uint32(h), uint32(ipc.RightCall))
+		switch {
+		case err != nil:
+			return Result{Outcome: Error, Error: err.Error()}
+		case m.Status == ipc.AppError && len(m.Payload) == 4:
+			errno := syscall.Errno(binary.LittleEndian.Uint32(m.Payload))
+			return Result{Outcome: Denied, Errno: unix.ErrnoName(errno),
+				Error: fmt.Sprintf("refused after %d duplicates: %v", len(made), errno)}
+		case m.Status != ipc.OK || len(m.Payload) != 4:
+			return Result{Outcome: Error, Error: fmt.Sprintf("dup: kernel answered status %v", m.Status)}
+		}
+		made = append(made, ipc.Handle(binary.LittleEndian.Uint32(m.Payload)))
+	}
+	return Result{Outcome: Succeeded, Error: fmt.Sprintf("%d duplicates, none refused", handleFloodN)}
 }
