@@ -145,7 +145,16 @@ func (b *builder) build() {
 		e := &b.sc.Entities[i]
 		b.conns[e.Task] = map[string]bool{}
 		b.kernelEdges(e.Task, len(e.Connections) > 0)
+	}
+	for i := range b.sc.Entities {
+		e := &b.sc.Entities[i]
+		if !b.runs(e.Task) || !b.connects(e.Task) {
+			continue // it never gets the handles of its connections
+		}
 		for _, c := range e.Connections {
+			if !b.runs(c.Target) {
+				continue
+			}
 			b.conns[e.Task][c.Target] = true
 			b.hold(e.Task, c.Target, "connection "+c.ID)
 		}
@@ -155,6 +164,21 @@ func (b *builder) build() {
 		b.work = b.work[1:]
 		b.channelEdges(pair[0], pair[1])
 	}
+}
+
+// runs reports whether the policy can let task t start: an entity whose
+// execute is never granted makes no calls and serves none.
+func (b *builder) runs(t string) bool {
+	e := b.g.Edge(policy.Execute, Kernel, t, "", "main")
+	return e != nil && e.Status != Never
+}
+
+// connects reports whether the policy can grant t a locator Connect, the
+// only way to the handles of its connections. (Whether it can for each
+// connection's id is not told apart.)
+func (b *builder) connects(t string) bool {
+	e := b.g.Edge(policy.Request, t, Kernel, "locator", "Connect")
+	return e != nil && e.Status != Never
 }
 
 // hold records that client may hold a channel to server.
@@ -177,6 +201,9 @@ func (b *builder) kernelEdges(t string, hasConns bool) {
 	task, k := b.g.tasks[t], b.g.tasks[Kernel]
 	st, grants := b.verdict(policy.Execute, k, task, nil, nil, Always)
 	b.add(&Edge{Kind: policy.Execute, Src: Kernel, Dst: t, Method: "main", Status: st, Grants: grants})
+	if st == Never {
+		return // it never runs, so it never calls the kernel
+	}
 	for _, ep := range k.Class.Endpoints {
 		for _, m := range ep.Interface.Methods {
 			allow := Always

@@ -72,6 +72,9 @@ func (s *soundRun) run(n int) {
 			reqs = append(reqs, e)
 		}
 	}
+	if len(reqs) == 0 {
+		return // no task of the design can start
+	}
 	for range n {
 		if len(s.pending) > 0 && s.r.IntN(3) == 0 {
 			i := s.r.IntN(len(s.pending))

@@ -320,3 +320,24 @@ func TestUInt64AboveInt64(t *testing.T) {
 		}
 	}
 }
+
+// TestDeniedStartAndConnect: a task whose execute is never granted, or
+// that is never granted a Connect, holds no channel: no path leaves it.
+// Before, verify added its connections anyway and reported paths the
+// kernel can never carry.
+func TestDeniedStartAndConnect(t *testing.T) {
+	for _, dir := range []string{"testdata/never-starts", "testdata/no-connect"} {
+		g, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range g.CheckAll() {
+			if !r.Holds {
+				t.Errorf("%s: property %q fails: %+v", dir, r.Name, r.Counterexamples)
+			}
+		}
+		if e := g.Edge(policy.Request, "client", "server", "echo", "Ping"); e != nil && e.Status != Never {
+			t.Errorf("%s: client -> server Ping is %v, want never or absent", dir, e.Status)
+		}
+	}
+}
