@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 func classes() func(string) (*idl.Class, error) {
-	l := idl.NewLoader([]idl.Root{idl.BuiltinRoot()}, idl.Options{})
+	l := idl.NewLoader([]idl.Root{idl.DirRoot("testdata/idl"), idl.BuiltinRoot()}, idl.Options{})
 	return l.Class
 }
 

@@ -23,6 +23,8 @@ func testPrograms() []*entities.Program {
 		{Name: "bench-client", Class: "demo.EchoClient", Run: runBenchClient},
 		{Name: "test-gone-server", Class: "demo.EchoServer", Run: runGoneServer},
 		{Name: "test-handle-limit", Class: "demo.EchoClient", Run: runHandleLimit},
+		{Name: "test-deaf-holder", Class: "ktest.Holder", Run: runDeafHolder},
+		{Name: "test-giver", Class: "ktest.Giver", Run: runGiver},
 	}
 }
 
