@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 )
@@ -74,6 +75,10 @@ func TestErrorIs(t *testing.T) {
 	if StatusOf(err) != Denied || StatusOf(errors.New("x")) != OK {
 		t.Error("StatusOf")
 	}
+	late := error(&Error{Status: DeadlineExceeded, Reason: "deadline"})
+	if !errors.Is(late, context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		t.Error("a kernel deadline should be context.DeadlineExceeded, and only it")
+	}
 }
 
 func TestErrorText(t *testing.T) {
@@ -85,6 +90,7 @@ func TestErrorText(t *testing.T) {
 		{&Error{Status: Denied, Reason: "denied by p.psl:3:1"}, "denied by the security policy: denied by p.psl:3:1"},
 		{&Error{Status: Invalid, Reason: "invalid message: slot 0"}, "invalid message: slot 0"},
 		{&Error{Status: Limit, Reason: "limit: handles"}, "limit reached: limit: handles"},
+		{&Error{Status: PeerGone, Reason: "peer gone"}, "peer gone"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,14 +65,20 @@ func (e *Error) Error() string {
 	if e.Reason == "" {
 		return e.Status.String()
 	}
-	if strings.HasPrefix(e.Reason, e.Status.String()+":") {
+	if e.Reason == e.Status.String() || strings.HasPrefix(e.Reason, e.Status.String()+":") {
 		return e.Reason // the kernel's reasons often name the status already
 	}
 	return e.Status.String() + ": " + e.Reason
 }
 
-// Is lets errors.Is(err, ipc.ErrDenied) and the like match by status.
+// Is lets errors.Is(err, ipc.ErrDenied) and the like match by status. A
+// deadline the kernel enforced also is context.DeadlineExceeded: callers
+// that check for their context's deadline see the kernel's the same way
+// (the two race when a call's deadline passes).
 func (e *Error) Is(target error) bool {
+	if target == context.DeadlineExceeded {
+		return e.Status == DeadlineExceeded
+	}
 	t, ok := target.(*Error)
 	return ok && t.Reason == "" && t.Status == e.Status
 }

@@ -2,6 +2,7 @@ package posix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -227,8 +228,11 @@ func (n *Net) LookupHost(ctx context.Context, host string) ([]netip.Addr, error)
 		return nil, err
 	}
 	as, err := c.GetAddrInfo(ctx, host)
-	if err != nil {
-		return nil, &net.DNSError{Err: err.Error(), Name: host, IsNotFound: true}
+	if errors.Is(err, syscall.ENOENT) {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	if err != nil { // the backend failed, which says nothing of the name
+		return nil, &net.DNSError{Err: err.Error(), Name: host, UnwrapErr: err}
 	}
 	out := make([]netip.Addr, 0, len(as))
 	for _, a := range as {
