@@ -196,6 +196,11 @@ func (sys *system) gateways(sc *scenario.Scenario, n *vnet.Network, linkOf map[s
 		g.Egresses = append(g.Egresses, vnet.Egress{Address: e.Address, To: e.To, Sources: sources})
 	}
 	for _, g := range per {
+		addr, err := gatewayAddress(sc, g.Segment)
+		if err != nil {
+			return fmt.Errorf("host gateway on %s: %w", g.Segment, err)
+		}
+		g.Address = addr
 		gateway, err := n.AddGateway(*g)
 		if err != nil {
 			return fmt.Errorf("host gateway on %s: %w", g.Segment, err)
@@ -205,6 +210,41 @@ func (sys *system) gateways(sc *scenario.Scenario, n *vnet.Network, linkOf map[s
 		}
 	}
 	return nil
+}
+
+// gatewayAddress is the host gateway's address on link: the highest host
+// address of the link's first subnet that no host and no egress has.
+func gatewayAddress(sc *scenario.Scenario, link string) (netip.Prefix, error) {
+	taken := map[netip.Addr]bool{}
+	var subnet netip.Prefix
+	for _, h := range sc.Hosts {
+		for _, a := range h.Addresses {
+			taken[a.Addr()] = true
+		}
+	}
+	for _, e := range sc.Egress {
+		taken[e.Address.Addr()] = true
+	}
+	if l := sc.Link(link); l != nil {
+		for _, hn := range l.Hosts {
+			if h := sc.Host(hn); h != nil && len(h.Addresses) > 0 && !subnet.IsValid() {
+				subnet = h.Addresses[0].Masked()
+			}
+		}
+	}
+	if !subnet.IsValid() {
+		return netip.Prefix{}, fmt.Errorf("link %q has no host address to take a subnet from", link)
+	}
+	a, err := vnet.HighestHost(subnet)
+	for ; err == nil && subnet.Contains(a); a = a.Prev() {
+		if !taken[a] && a != subnet.Addr() {
+			return netip.PrefixFrom(a, subnet.Bits()), nil
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("no free address in %s", subnet)
+	}
+	return netip.Prefix{}, err
 }
 
 // printLinkStats prints what each link carried and dropped (-v).

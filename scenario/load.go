@@ -188,6 +188,16 @@ func (s *Scenario) Host(name string) *Host {
 	return nil
 }
 
+// Link returns the link with the given name, or nil.
+func (s *Scenario) Link(name string) *Link {
+	for i := range s.Links {
+		if s.Links[i].Name == name {
+			return &s.Links[i]
+		}
+	}
+	return nil
+}
+
 // Netstack returns the capsim.Netstack entity of host, or nil.
 func (s *Scenario) Netstack(host string) *Entity {
 	for i := range s.Entities {

@@ -15,6 +15,9 @@ import (
 // nameRE is the form of task, host and certificate names.
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 
+// linkNameRE is the form of link names, which name capture files.
+var linkNameRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
+
 // KernelTask is the task name reserved for the kernel.
 const KernelTask = "kernel"
 
@@ -79,6 +82,10 @@ func (v *validator) index() {
 	for i := range v.s.Links {
 		l := &v.s.Links[i]
 		if v.name(&l.Node, "name", l.Name, "[[link]]", false) {
+			if !linkNameRE.MatchString(l.Name) {
+				// It names the link's capture file (run-NAME.pcap).
+				v.errorf(l.KeyPos("name"), "[[link]] name %q may hold only letters, digits, '.', '_' and '-'", l.Name)
+			}
 			unique(v, v.links, l.Name, l, &l.Node, "", "link")
 		}
 	}

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -15,19 +16,34 @@ func (v *validator) network() {
 		v.host(&v.s.Hosts[i], owner)
 	}
 	onLink := map[string]bool{}
+	linkOf := map[string]string{}
 	for i := range v.s.Links {
 		l := &v.s.Links[i]
 		v.link(l)
 		for _, h := range l.Hosts {
 			onLink[h] = true
+			if prev, ok := linkOf[h]; ok && prev != l.Name {
+				v.errorf(l.KeyPos("hosts"), "link %q: host %q is on link %q too; a host has one NIC, on one link", l.Name, h, prev)
+			}
+			linkOf[h] = l.Name
 		}
 	}
 	v.netstacks(onLink)
+	listens := map[netip.AddrPort]*Forward{}
 	for i := range v.s.Forwards {
-		v.forward(&v.s.Forwards[i])
+		f := &v.s.Forwards[i]
+		v.forward(f)
+		if first, ok := listens[f.Listen]; ok && f.Listen.IsValid() && f.Listen.Port() != 0 {
+			v.errorf(f.KeyPos("listen"), "[[forward]]: listen %s is taken by the [[forward]] at line %d", f.Listen, first.Pos.Line)
+		}
+		listens[f.Listen] = f
 	}
 	for i := range v.s.Egress {
-		v.egress(&v.s.Egress[i])
+		e := &v.s.Egress[i]
+		v.egress(e)
+		if o, ok := owner[e.Address.Addr()]; ok && e.Address.IsValid() {
+			v.errorf(e.KeyPos("address"), "[[egress]]: address %s is host %q's; an egress needs an address of its own", e.Address.Addr(), o)
+		}
 	}
 }
 
@@ -69,8 +85,11 @@ func (v *validator) link(l *Link) {
 		seen[h] = true
 		ref(v, v.hosts, &l.Node, "hosts", what, "host", h)
 	}
-	if l.MTU < 68 || l.MTU > 65535 {
-		v.errorf(l.KeyPos("mtu"), "%s: mtu %d is not between 68 and 65535", what, l.MTU)
+	switch v6 := v.linkHasIPv6(l); {
+	case l.MTU < 576 || l.MTU > 65535:
+		v.errorf(l.KeyPos("mtu"), "%s: mtu %d is not between 576 and 65535", what, l.MTU)
+	case l.MTU < 1280 && v6 != "":
+		v.errorf(l.KeyPos("mtu"), "%s: mtu %d is below IPv6's minimum of 1280 (host %q has an IPv6 address)", what, l.MTU, v6)
 	}
 	for i := range l.Schedule {
 		ev := &l.Schedule[i]
@@ -100,7 +119,7 @@ func (v *validator) netstacks(onLink map[string]bool) {
 			v.errorf(h.Pos, "host %q has %d %s entities (%s); it needs exactly one", h.Name, len(n),
 				NetstackClass, quoteList(n))
 		case len(n) == 0 && onLink[h.Name]:
-			v.errorf(h.Pos, "host %q is on a link but no entity of class %s runs on it", h.Name, NetstackClass)
+			v.errorf(h.Pos, "host %q is on a link but no entity of class %s runs on it%s", h.Name, NetstackClass, v.misspeltNetstack(h.Name))
 		}
 	}
 	for i := range v.s.Entities {
@@ -187,4 +206,31 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// linkHasIPv6 names a host of l with an IPv6 address, or "".
+func (v *validator) linkHasIPv6(l *Link) string {
+	for i := range v.s.Hosts {
+		h := &v.s.Hosts[i]
+		if !slices.Contains(l.Hosts, h.Name) {
+			continue
+		}
+		for _, a := range h.Addresses {
+			if a.Addr().Is6() && !a.Addr().Is4In6() {
+				return h.Name
+			}
+		}
+	}
+	return ""
+}
+
+// misspeltNetstack points at an entity on host whose class looks like a
+// misspelt capsim.Netstack, the likely reason the host has none.
+func (v *validator) misspeltNetstack(host string) string {
+	for _, e := range v.s.Entities {
+		if e.Host == host && e.Class != NetstackClass && suggest(e.Class, []string{NetstackClass}) != "" {
+			return fmt.Sprintf(" (entity %q has class %s: did you mean %s?)", e.Task, e.Class, NetstackClass)
+		}
+	}
+	return ""
 }

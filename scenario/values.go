@@ -72,6 +72,9 @@ func ParseRate(s string) (Rate, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bad rate %q: %w (want a number with bit, kbit, Mbit or Gbit)", s, err)
 	}
+	if n == 0 {
+		return 0, fmt.Errorf("bad rate %q: 0 would carry nothing (leave rate out for no limit)", s)
+	}
 	return Rate(n), nil
 }
 
