@@ -24,6 +24,9 @@ type nic struct {
 // port per host, handed to the host's netstack entity, and the host gateway
 // for forwards and egress. It does nothing without hosts.
 func (sys *system) buildNetwork(ctx context.Context, sc *scenario.Scenario, opts *Options) error {
+	if len(sc.Links) == 0 && opts.PcapPath != "" {
+		sys.notices = append(sys.notices, "--pcap: the scenario has no links, so there is nothing to capture and no file is written")
+	}
 	if len(sc.Hosts) == 0 {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -22,9 +23,16 @@ const (
 	numHooks
 )
 
+// Plugin is one plug-in entity: the client of its capsim.TlsPlugin
+// endpoint and the name logs give it (its channel id).
+type Plugin struct {
+	Name   string
+	Client *tlsplugin.Client
+}
+
 // pluginHooks calls plug-in entities over capsim.TlsPlugin, in order.
 type pluginHooks struct {
-	plugins []*tlsplugin.Client
+	plugins []Plugin
 	mu      sync.Mutex
 	skip    [][numHooks]bool // per plug-in: hooks answered with ENOSYS
 	log     *slog.Logger
@@ -36,9 +44,9 @@ type pluginHooks struct {
 // plug-in answers with ENOSYS is not called on that plug-in again. An
 // unreachable plug-in fails the call with EACCES (fail closed).
 //
-// log, when not nil, is told each veto (which hook, which plug-in by its
-// place in the order, the errno).
-func NewPluginHooks(plugins []*tlsplugin.Client, log *slog.Logger) Hooks {
+// log, when not nil, is told each veto (which hook, which plug-in, the
+// errno) and each plug-in that could not be asked.
+func NewPluginHooks(plugins []Plugin, log *slog.Logger) Hooks {
 	return &pluginHooks{plugins: plugins, skip: make([][numHooks]bool, len(plugins)), log: log}
 }
 
@@ -67,8 +75,15 @@ func (h *pluginHooks) result(i, hook int, allow bool, err error) error {
 	case errors.As(err, &en) && en != 0:
 		return en
 	}
-	return syscall.EACCES
+	if h.log != nil { // not the plug-in's answer: it could not be asked
+		h.log.Warn("plug-in unreachable; the call fails closed", "hook", hookNames[hook], "plugin", h.plugins[i].Name, "err", err)
+	}
+	return errUnreachable
 }
+
+// errUnreachable fails a call whose plug-in could not be asked: EACCES,
+// as a veto would, but logged as what it is.
+var errUnreachable = fmt.Errorf("plug-in unreachable: %w", syscall.EACCES)
 
 var errSkip = errors.New("hook not implemented")
 
@@ -77,10 +92,13 @@ func (h *pluginHooks) each(hook int, call func(*tlsplugin.Client) (bool, error))
 		if h.skipped(i, hook) {
 			continue
 		}
-		allow, err := call(p)
+		allow, err := call(p.Client)
 		if err = h.result(i, hook, allow, err); err != nil && err != errSkip {
-			if h.log != nil {
-				h.log.Info("plug-in vetoed", "hook", hookNames[hook], "plugin", i+1, "err", err)
+			if h.log != nil && err != errUnreachable {
+				h.log.Info("plug-in vetoed", "hook", hookNames[hook], "plugin", p.Name, "err", err)
+			}
+			if err == errUnreachable {
+				return syscall.EACCES
 			}
 			return err
 		}

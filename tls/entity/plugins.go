@@ -16,13 +16,13 @@ func pluginHooks(ctx context.Context, rt *entities.Runtime, ids []string, log *s
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var clients []*tlsplugin.Client
+	var plugins []tls.Plugin
 	for _, id := range ids {
 		h, riid, err := rt.Lookup(ctx, id, tlsplugin.InterfaceName)
 		if err != nil {
 			return nil, fmt.Errorf("--plugin %s: %w", id, err)
 		}
-		clients = append(clients, &tlsplugin.Client{Caller: rt, Handle: h, Endpoint: riid})
+		plugins = append(plugins, tls.Plugin{Name: id, Client: &tlsplugin.Client{Caller: rt, Handle: h, Endpoint: riid}})
 	}
-	return tls.NewPluginHooks(clients, log), nil
+	return tls.NewPluginHooks(plugins, log), nil
 }

@@ -1,9 +1,11 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -53,7 +55,7 @@ func TestPluginOverIPC(t *testing.T) {
 	lc := &loopCaller{h: tlsplugin.NewDispatcher(pol.Server(func(hook string, d Decision) {
 		denials = append(denials, hook+": "+d.Reason)
 	}))}
-	hooks := tls.NewPluginHooks([]*tlsplugin.Client{{Caller: lc}}, nil)
+	hooks := tls.NewPluginHooks([]tls.Plugin{{Name: "pin", Client: &tlsplugin.Client{Caller: lc}}}, nil)
 	ctx := context.Background()
 	addr := netip.MustParseAddrPort("10.0.0.2:443")
 	if err := hooks.BeforeConnect(ctx, 1, 0, "cloud", addr); err != nil {
@@ -81,9 +83,14 @@ func TestPluginOverIPC(t *testing.T) {
 	if n := lc.calls.Load() - before; n != 1 {
 		t.Errorf("BeforeSend reached the plug-in %d times; after ENOSYS it must be skipped", n)
 	}
-	gone := tls.NewPluginHooks([]*tlsplugin.Client{{Caller: &loopCaller{h: deadHandler{}}}}, nil)
-	if err := gone.BeforeConnect(ctx, 1, 0, "cloud", addr); !errors.Is(err, syscall.EACCES) {
+	var logged bytes.Buffer
+	gone := tls.NewPluginHooks([]tls.Plugin{{Name: "pin", Client: &tlsplugin.Client{Caller: &loopCaller{h: deadHandler{}}}}},
+		slog.New(slog.NewTextHandler(&logged, nil)))
+	if err := gone.BeforeConnect(ctx, 1, 0, "cloud", addr); err != syscall.EACCES {
 		t.Errorf("unreachable plug-in: %v, want EACCES (fail closed)", err)
+	}
+	if log := logged.String(); !strings.Contains(log, "plug-in unreachable") || !strings.Contains(log, "plugin=pin") || strings.Contains(log, "vetoed") {
+		t.Errorf("an unreachable plug-in should be logged as unreachable, by name, not as a veto:\n%s", log)
 	}
 }
 
