@@ -24,7 +24,10 @@ var (
 	addrB6 = netip.MustParseAddr("fd00::2")
 )
 
-func newPair(tb testing.TB, mtu int) *pair {
+func newPair(tb testing.TB, mtu int) *pair { return newSeededPair(tb, mtu, 0) }
+
+// newSeededPair is newPair with both hosts' random choices fixed by seed.
+func newSeededPair(tb testing.TB, mtu int, seed int64) *pair {
 	tb.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -32,7 +35,7 @@ func newPair(tb testing.TB, mtu int) *pair {
 	}
 	table := map[string][]netip.Addr{"a": {addrA, addrA6}, "b": {addrB, addrB6}}
 	mk := func(name string, fd int, v4, v6 netip.Addr) *Host {
-		h, err := NewHost(HostConfig{Name: name, NICFD: fd, MTU: mtu, Hosts: table, Logger: slog.New(slog.DiscardHandler),
+		h, err := NewHost(HostConfig{Name: name, NICFD: fd, MTU: mtu, Seed: seed, Hosts: table, Logger: slog.New(slog.DiscardHandler),
 			Addresses: []netip.Prefix{netip.PrefixFrom(v4, 24), netip.PrefixFrom(v6, 64)}})
 		if err != nil {
 			tb.Fatalf("NewHost %s: %v", name, err)

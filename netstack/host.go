@@ -2,9 +2,12 @@ package netstack
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sort"
@@ -51,7 +54,11 @@ type HostConfig struct {
 	ChecksumOffload bool
 	// SocketBuffer is the SO_SNDBUF/SO_RCVBUF forced on NICFD; default 4 MiB.
 	SocketBuffer int
-	Logger       *slog.Logger
+	// Seed, when not 0, fixes the stack's random choices (ephemeral ports,
+	// the TCP sequence-number key), with the host's name, so that a run
+	// repeats; 0 takes them from crypto/rand.
+	Seed   int64
+	Logger *slog.Logger
 
 	// tune, when set (tests and benchmarks), adjusts the link options.
 	tune func(*fdbased.Options)
@@ -104,7 +111,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		unix.Close(cfg.NICFD)
 		return nil, fmt.Errorf("host %q: %w", cfg.Name, err)
 	}
-	st := newStack()
+	st := newStack(seededRNG(cfg.Seed, cfg.Name))
 	h := &Host{name: cfg.Name, st: st, fd: cfg.NICFD, hosts: cfg.Hosts, addrs: cfg.Addresses,
 		log: cfg.Logger.With("host", cfg.Name)}
 	if err := h.setup(cfg); err != nil {
@@ -123,8 +130,11 @@ func hasV6(ps []netip.Prefix) bool {
 	return false
 }
 
-func newStack() *stack.Stack {
+// newStack makes a stack with capsim's protocols and options; rng, when
+// not nil, is its source of randomness.
+func newStack(rng io.Reader) *stack.Stack {
 	st := stack.New(stack.Options{
+		SecureRNG:          rng,
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		HandleLocal:        true,
@@ -325,4 +335,30 @@ func (h *Host) Close() error {
 		}
 	})
 	return err
+}
+
+// seededRNG is a random stream fixed by seed and name (nil for seed 0):
+// the stack's "secure" randomness, which also seeds its other random
+// choices. A simulated host needs repeatable choices more than secret ones.
+func seededRNG(seed int64, name string) io.Reader {
+	if seed == 0 {
+		return nil
+	}
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], uint64(seed))
+	h := sha256.Sum256(append(key[:8], name...))
+	copy(key[:], h[:])
+	return &lockedReader{r: rand.NewChaCha8(key)}
+}
+
+// lockedReader makes a reader safe for the stack's goroutines.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }

@@ -87,7 +87,7 @@ func (sys *system) buildNetwork(ctx context.Context, sc *scenario.Scenario, opts
 		}
 		f := os.NewFile(uintptr(fd), "nic-"+h.Name)
 		sys.closers = append(sys.closers, func() { f.Close() })
-		args := []string{"--name", h.Name, "--mtu", strconv.Itoa(mtuOf(sc, link))}
+		args := []string{"--name", h.Name, "--mtu", strconv.Itoa(mtuOf(sc, link)), "--seed", strconv.FormatInt(sc.Seed, 10)}
 		for _, a := range h.Addresses {
 			args = append(args, "--address", a.String())
 		}

@@ -25,10 +25,12 @@ func Program() *entities.Program {
 		Usage:   usage, Run: run}
 }
 
-const usage = `capsim:netstack --nic fd:N --address PREFIX... [--route TO=VIA]... [--mtu N] [--host NAME=ADDR[,ADDR]]...
+const usage = `capsim:netstack --nic fd:N --address PREFIX... [--route TO=VIA]... [--mtu N] [--host NAME=ADDR[,ADDR]]... [--seed N]
   the kernel sets these from the scenario's [[host]] and [[link]]: the NIC
   is a descriptor it opened; --host lines are the scenario's host table,
-  served by GetAddrInfo. Prints its addresses when it starts.`
+  served by GetAddrInfo; --seed is the scenario's seed, which fixes the
+  stack's random choices (ephemeral ports, the TCP sequence-number key).
+  Prints its addresses when it starts.`
 
 type listFlag []string
 
@@ -73,6 +75,7 @@ func parseArgs(args []string, task string, stderr io.Writer, log *slog.Logger) (
 	nic := fl.String("nic", "", "the NIC: fd:N, a SOCK_SEQPACKET socket of Ethernet frames")
 	name := fl.String("name", "", "the host's name (default: the task's)")
 	mtu := fl.Int("mtu", 1500, "the NIC's MTU")
+	seed := fl.Int64("seed", 0, "seed of the stack's random choices (0: not repeatable)")
 	fl.Var(&addrs, "address", "an address with its subnet, 10.0.0.1/24 (repeatable)")
 	fl.Var(&routes, "route", "a route TO=VIA, 0.0.0.0/0=10.0.0.254 (repeatable)")
 	fl.Var(&hosts, "host", "a host-table line NAME=ADDR[,ADDR] (repeatable)")
@@ -82,7 +85,7 @@ func parseArgs(args []string, task string, stderr io.Writer, log *slog.Logger) (
 	if *nic == "" {
 		return nil, errors.New("--nic is required (the kernel passes it from the scenario's [[link]])")
 	}
-	cfg := &netstack.HostConfig{Name: *name, MTU: *mtu, Hosts: map[string][]netip.Addr{}, Logger: log}
+	cfg := &netstack.HostConfig{Name: *name, MTU: *mtu, Seed: *seed, Hosts: map[string][]netip.Addr{}, Logger: log}
 	if cfg.Name == "" {
 		cfg.Name = task
 	}
