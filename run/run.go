@@ -55,7 +55,8 @@ type Report struct {
 	Failures []string
 	Duration time.Duration
 	// Granted and Denied count the trace's decided records (execute,
-	// request, response, error, security), a run's summary in two numbers.
+	// request, response, error, security) until the main tasks ended, a
+	// run's summary in two numbers.
 	Granted, Denied int
 }
 
@@ -95,6 +96,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 	}
 	rep := &Report{Scenario: sc}
 	running, werr := k.Wait(runCtx)
+	// The summary counts what the system did, not its stopping: calls in
+	// flight when the kernel ends the remaining entities are refused
+	// ("peer gone") after this point.
+	rep.Granted, rep.Denied = int(sys.granted.Load()), int(sys.denied.Load())
 	if werr != nil && !opts.Serve {
 		if ctx.Err() != nil {
 			rep.Failures = append(rep.Failures, "interrupted; still running: "+joinNames(running))
@@ -114,7 +119,6 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 		f()
 	}
 	rep.Duration = time.Since(start)
-	rep.Granted, rep.Denied = int(sys.granted.Load()), int(sys.denied.Load())
 	return rep, nil
 }
 

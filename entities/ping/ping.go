@@ -41,7 +41,11 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 		return 1
 	}
 	dst := addrs[0]
-	fd, err := n.Socket(ctx, syscall.AF_INET, syscall.SOCK_DGRAM, syscall.IPPROTO_ICMP)
+	v := icmpV4
+	if dst.Is6() {
+		v = icmpV6
+	}
+	fd, err := n.Socket(ctx, v.domain, syscall.SOCK_DGRAM, v.proto)
 	if err != nil {
 		fmt.Fprintf(rt.Stdout(), "ping %s: socket: %v\n", *host, err)
 		return 1
@@ -51,13 +55,13 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	received := 0
 	for seq := 1; seq <= *count; seq++ {
 		start := time.Now()
-		req := echoRequest(uint16(seq))
+		req := echoRequest(v, uint16(seq))
 		if _, err := c.SendTo(ctx, int32(fd), req, 0, posix.ToAddr(netip.AddrPortFrom(dst, 0))); err != nil {
 			fmt.Fprintf(rt.Stdout(), "ping %s: send: %v\n", dst, err)
 			return 1
 		}
 		rctx, cancel := context.WithTimeout(ctx, *timeout)
-		err := awaitReply(rctx, n, fd, uint16(seq))
+		err := awaitReply(rctx, n, fd, v, uint16(seq))
 		cancel()
 		switch {
 		case err == nil:
@@ -78,11 +82,22 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	return 0
 }
 
+// icmp is what differs between ICMP (IPv4) and ICMPv6 pings.
+type icmp struct {
+	domain, proto     int
+	request, response byte // echo message types
+}
+
+var (
+	icmpV4 = icmp{domain: syscall.AF_INET, proto: syscall.IPPROTO_ICMP, request: 8, response: 0}
+	icmpV6 = icmp{domain: syscall.AF_INET6, proto: syscall.IPPROTO_ICMPV6, request: 128, response: 129}
+)
+
 // echoRequest is an ICMP echo request; the stack fills in the identifier
 // and checksum of an ICMP datagram socket, as Linux does.
-func echoRequest(seq uint16) []byte {
+func echoRequest(v icmp, seq uint16) []byte {
 	b := make([]byte, 8+16)
-	b[0] = 8 // echo request
+	b[0] = v.request
 	binary.BigEndian.PutUint16(b[6:], seq)
 	copy(b[8:], "capsim ping data")
 	return b
@@ -90,7 +105,7 @@ func echoRequest(seq uint16) []byte {
 
 // awaitReply waits for the echo reply with seq, polling so that a timeout
 // leaves no receive pending.
-func awaitReply(ctx context.Context, n *posix.Net, fd int, seq uint16) error {
+func awaitReply(ctx context.Context, n *posix.Net, fd int, v icmp, seq uint16) error {
 	c, _ := n.Client(ctx)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -104,7 +119,7 @@ func awaitReply(ctx context.Context, n *posix.Net, fd int, seq uint16) error {
 		if err != nil {
 			return err
 		}
-		if len(b) >= 8 && b[0] == 0 && binary.BigEndian.Uint16(b[6:]) == seq {
+		if len(b) >= 8 && b[0] == v.response && binary.BigEndian.Uint16(b[6:]) == seq {
 			return nil
 		}
 	}

@@ -72,14 +72,17 @@ func (n *Net) dialAddr(ctx context.Context, ap netip.AddrPort) (net.Conn, error)
 	return c, nil
 }
 
-// Listen listens on address (":port", "host:port") over TCP.
+// Listen listens on address (":port", "host:port") over TCP. Without a
+// host it listens on both families, as Go's net.Listen does: an IPv6
+// socket on [::] that also takes IPv4 clients (their addresses read as
+// plain IPv4).
 func (n *Net) ListenTCP(ctx context.Context, address string) (net.Listener, error) {
 	host, port, err := splitHostPort(address)
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: err}
 	}
-	ap := netip.AddrPortFrom(netip.IPv4Unspecified(), port)
-	domain := syscall.AF_INET
+	ap := netip.AddrPortFrom(netip.IPv6Unspecified(), port)
+	domain := syscall.AF_INET6
 	if host != "" {
 		ips, err := n.LookupHost(ctx, host)
 		if err != nil {
