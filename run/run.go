@@ -183,6 +183,21 @@ func (s *system) close() {
 	}
 }
 
+// loadClasses resolves every entity's class on the scenario's IDL search
+// path: the folder, idl_path, then the built-in IDL.
+func loadClasses(sc *scenario.Scenario) ([]idl.Root, *idl.Loader, diag.List) {
+	roots := verify.Roots(sc)
+	loader := idl.NewLoader(roots, idl.Options{})
+	var errs diag.List
+	for i := range sc.Entities {
+		e := &sc.Entities[i]
+		if _, err := loader.Class(e.Class); err != nil {
+			errs.Addf(e.KeyPos("class"), "entity %q: class %s: %v", e.Task, e.Class, err)
+		}
+	}
+	return roots, loader, errs
+}
+
 // prepare checks everything a scenario names — classes, programs, policy,
 // files — and builds the kernel's configuration. Nothing starts.
 func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system, error) {
@@ -193,19 +208,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 			sys.close()
 		}
 	}()
-	roots := []idl.Root{idl.DirRoot(sc.Dir)}
-	for _, d := range sc.IDLPath {
-		roots = append(roots, idl.DirRoot(sc.Path(d)))
-	}
-	roots = append(roots, idl.BuiltinRoot())
-	loader := idl.NewLoader(roots, idl.Options{})
-	var errs diag.List
-	for i := range sc.Entities {
-		e := &sc.Entities[i]
-		if _, err := loader.Class(e.Class); err != nil {
-			errs.Addf(e.KeyPos("class"), "entity %q: class %s: %v", e.Task, e.Class, err)
-		}
-	}
+	roots, loader, errs := loadClasses(sc)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -223,7 +226,9 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 			sys.cfg.Explain = p.Explain
 		}
 	} else {
-		fmt.Fprintln(opts.Stderr, "capsim: no policy: running under the allow-list derived from the scenario's connections")
+		// Said once the run starts (a setup error after it would read as
+		// if the allow-list were to blame).
+		sys.notices = append(sys.notices, "no policy: running under the allow-list derived from the scenario's connections")
 	}
 	if err := sys.traceSinks(sc, opts); err != nil {
 		return nil, err

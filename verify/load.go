@@ -1,8 +1,10 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 
+	"capsim/diag"
 	"capsim/idl"
 	"capsim/policy"
 	"capsim/scenario"
@@ -24,9 +26,35 @@ func Roots(sc *scenario.Scenario) []idl.Root {
 func Load(path string) (*Graph, error) {
 	sc, err := scenario.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, WithClassErrors(sc, err)
 	}
 	return Prepare(sc)
+}
+
+// CheckClasses reports the entities whose class is not on the scenario's
+// IDL search path, with a did-you-mean.
+func CheckClasses(sc *scenario.Scenario) diag.List {
+	loader := idl.NewLoader(Roots(sc), idl.Options{})
+	var errs diag.List
+	for i := range sc.Entities {
+		e := &sc.Entities[i]
+		if _, err := loader.Class(e.Class); err != nil {
+			errs.Addf(e.KeyPos("class"), "entity %q: class %s: %v", e.Task, e.Class, err)
+		}
+	}
+	return errs
+}
+
+// WithClassErrors adds the class errors of a scenario that failed to load
+// (sc may be nil) to its errors, so that every error is told at once.
+func WithClassErrors(sc *scenario.Scenario, err error) error {
+	var l diag.List
+	if sc == nil || !errors.As(err, &l) {
+		return err
+	}
+	l = append(append(diag.List(nil), l...), CheckClasses(sc)...)
+	l.Sort()
+	return l.Err()
 }
 
 // Prepare compiles a loaded scenario's policy and builds its graph.

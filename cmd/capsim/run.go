@@ -17,6 +17,7 @@ import (
 	"capsim/kernel"
 	"capsim/run"
 	"capsim/scenario"
+	"capsim/verify"
 )
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,7 +84,7 @@ func parseIsolate(s string) (kernel.IsolateMode, error) {
 func runOne(ctx context.Context, path string, opts run.Options, stderr io.Writer) (*run.Report, int) {
 	sc, err := scenario.Load(path)
 	if err != nil {
-		printErr(stderr, err)
+		printErr(stderr, verify.WithClassErrors(sc, err))
 		return nil, 2
 	}
 	rep, err := run.Run(ctx, sc, opts)
