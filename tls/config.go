@@ -39,6 +39,9 @@ type Config struct {
 	OCSPStaple []byte
 	// HandshakeTimeout bounds every handshake (--handshake-timeout).
 	HandshakeTimeout time.Duration
+	// VerifyClient makes accepted sessions require a client certificate
+	// that verifies against Roots (--verify-client).
+	VerifyClient bool
 	// LogLevel is the level of the entity's log (--log-level).
 	LogLevel slog.Level
 	// Plugins are the channel ids of the configured plug-ins (--plugin,
@@ -72,7 +75,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // Usage is the synopsis of the capsim:tls program's flags.
 const Usage = `capsim:tls [--ca FILE|DIR]... [--cert FILE --key FILE] [--crl FILE]... [--ocsp FILE]
-           [--handshake-timeout D] [--log-level debug|info|warn|error] [--plugin ID]...
+           [--verify-client] [--handshake-timeout D] [--log-level debug|info|warn|error] [--plugin ID]...
 FILE is a path or fd:N (a descriptor the kernel opened, as $CERTS/NAME becomes).`
 
 // ParseFlags reads the capsim:tls flags (SCENARIO.md, built-in programs)
@@ -88,6 +91,7 @@ func ParseFlags(args []string) (*Config, error) {
 	keyArg := fs.String("key", "", "own private key (PEM)")
 	ocspArg := fs.String("ocsp", "", "OCSP response (DER) to staple as a server")
 	timeout := fs.Duration("handshake-timeout", DefaultHandshakeTimeout, "handshake timeout")
+	verifyClient := fs.Bool("verify-client", false, "as a server, require a client certificate that verifies against --ca")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("capsim:tls: %w\nusage: %s", err, Usage)
@@ -98,7 +102,10 @@ func ParseFlags(args []string) (*Config, error) {
 	if *timeout <= 0 {
 		return nil, fmt.Errorf("capsim:tls: --handshake-timeout %v: must be positive", *timeout)
 	}
-	cfg := &Config{Roots: x509.NewCertPool(), HandshakeTimeout: *timeout, Plugins: plugins}
+	if *verifyClient && len(cas) == 0 {
+		return nil, fmt.Errorf("capsim:tls: --verify-client needs --ca, the CAs client certificates must chain to")
+	}
+	cfg := &Config{Roots: x509.NewCertPool(), HandshakeTimeout: *timeout, Plugins: plugins, VerifyClient: *verifyClient}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("capsim:tls: --log-level: %w", err)
 	}

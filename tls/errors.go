@@ -90,7 +90,10 @@ func classify(err error, result VerifyResult) syscall.Errno {
 }
 
 // Errno returns the errno for err: a HandshakeError's, a syscall.Errno as
-// is, EPIPE for a closed session, ECONNRESET for a broken one, EIO else.
+// is, EPIPE for a closed session, ECONNRESET for a broken one, EACCES for
+// a certificate alert (in TLS 1.3 a server that rejects the client's
+// certificate says so after the client's handshake is done, so the client
+// hears it on its first read), EIO else.
 func Errno(err error) syscall.Errno {
 	var he *HandshakeError
 	var en syscall.Errno
@@ -105,6 +108,9 @@ func Errno(err error) syscall.Errno {
 		return syscall.EPIPE
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return syscall.ECONNRESET
+	}
+	if code, ok := remoteAlert(err); ok && certAlerts[code] {
+		return syscall.EACCES
 	}
 	return syscall.EIO
 }

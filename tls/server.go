@@ -308,7 +308,8 @@ func (t *Terminator) acceptorOf(ctx context.Context, s *tsock) *acceptor {
 
 func (t *Terminator) serverHandshake(ctx context.Context, conn int32, peer socket.Addr) (*tsock, error) {
 	pap, _ := addrPort(peer)
-	sess, err := t.cfg.Server(ctx, newDownConn(t.down, conn, netip.AddrPort{}, pap), SessionOptions{}) // local address: asked for when needed
+	// The local address is asked for when needed.
+	sess, err := t.cfg.Server(ctx, newDownConn(t.down, conn, netip.AddrPort{}, pap), SessionOptions{VerifyClient: t.cfg.VerifyClient})
 	if err != nil {
 		return nil, err
 	}

@@ -500,3 +500,43 @@ func TestTerminatorAcceptAfterAbortedPeer(t *testing.T) {
 		t.Error("the downstream never reported the abort: the test tested nothing")
 	}
 }
+
+// TestTerminatorVerifyClient: a server with --verify-client accepts only
+// clients whose certificate verifies; the others' connect fails with
+// EACCES (the server rejected them), and its accept goes on to the next.
+func TestTerminatorVerifyClient(t *testing.T) {
+	f := newFixture(t)
+	srvApp, _ := terminatorApp(t, f.config("--cert", "cloud.pem", "--key", "cloud.key", "--ca", "ca.pem", "--verify-client"), 7)
+	anon, _ := terminatorApp(t, f.config("--ca", "ca.pem"), 1)
+	device, _ := terminatorApp(t, f.config("--ca", "ca.pem", "--cert", "device.pem", "--key", "device.key"), 2)
+	ctx := testCtx(t)
+	lfd, port := listenVia(t, ctx, srvApp, sockStream)
+	acc := make(chan error, 1)
+	go func() {
+		fd, _, err := srvApp.Accept(ctx, lfd, 0)
+		if err == nil {
+			_, err = srvApp.Send(ctx, fd, []byte("hello"), 0)
+		}
+		acc <- err
+	}()
+	fd, err := dialVia(ctx, anon, "cloud", port, nil)
+	if err == nil { // TLS 1.3: the client learns of the rejection on its first read
+		_, err = anon.Recv(ctx, fd, 16, 0)
+	}
+	if !errors.Is(err, syscall.EACCES) {
+		t.Errorf("a client without a certificate: %v, want EACCES", err)
+	}
+	fd, err = dialVia(ctx, device, "cloud", port, nil)
+	if err != nil {
+		t.Fatalf("a client with a certificate: %v", err)
+	}
+	if err := <-acc; err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if got, err := device.Recv(ctx, fd, 16, 0); err != nil || string(got) != "hello" {
+		t.Errorf("recv = %q, %v", got, err)
+	}
+	if _, err := ParseFlags([]string{"--verify-client"}); err == nil {
+		t.Error("--verify-client without --ca was accepted")
+	}
+}
