@@ -173,8 +173,12 @@ func (c *compiler) candidates(e *env, check []Selector) bool {
 func (c *compiler) executeSelectors(e *env, check []Selector) {
 	for _, s := range check {
 		switch s.Key {
-		case "endpoint", "interface", "component":
+		case "endpoint", "component":
 			c.errs.Addf(s.Pos, "execute events have no %s", s.Key)
+		case "interface":
+			if s.Value != "kl.core.Execute" {
+				c.errs.Addf(s.Pos, "execute events have one interface, kl.core.Execute, not %s", s.Value)
+			}
 		case "method":
 			if s.Value != "main" {
 				c.errs.Addf(s.Pos, "execute events have one method, main (kl.core.Execute), not %s", s.Value)

@@ -77,8 +77,17 @@ security src=x.Srv interface=x.Sec method=Check { assert (message.a == 7) }
 		{"security src=x.Srv method=Chek { grant () }", "no security method Chek (did you mean Check?)"},
 		{"security endpoint=store { grant () }", "security events have no endpoint"},
 		{"execute endpoint=store { grant () }", "execute events have no endpoint"},
+		{"execute interface=x.Store { grant () }", "execute events have one interface, kl.core.Execute, not x.Store"},
 		{"request dst=x.Srv { match dst=x.Cli { grant () } }", "match can never apply"},
 		{"request dst=x.Cli { assert (message.a > 1) }", "no method matches these selectors"},
+	}
+	// The execute interface may be named (REFERENCE §2: kl.core.Execute).
+	p2, err := CompileSource("s.psl", "use nk.base._\nuse EDL x.Srv\nexecute interface=kl.core.Execute, method=main { grant () }", Options{Classes: classes})
+	if err != nil {
+		t.Fatalf("execute interface=kl.core.Execute: %v", err)
+	}
+	if d := p2.Decide(&Event{Kind: Execute, Src: Subject{Class: coreClass}, Dst: Subject{Class: "x.Srv", SID: 5}}); !d.Grant {
+		t.Errorf("execute interface=kl.core.Execute did not grant: %s", d.Reason)
 	}
 	for _, tt := range bad {
 		_, err := CompileSource("s.psl", "use nk.base._\nuse EDL x.Srv\nuse EDL x.Cli\n"+tt.src, Options{Classes: classes})
