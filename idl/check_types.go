@@ -33,18 +33,18 @@ func (c *checker) typ(at astType) *Type {
 		}
 	}
 	if n := c.sizes.maxSize(t); bound > int64(c.maxMsg) || n > c.maxMsg {
-		c.errs.Addf(bpos, "%s<..., %d> can take %s bytes, more than the maximum message size (%d)",
-			at.Name.Name, bound, sizeText(n, bound > int64(c.maxMsg)), c.maxMsg)
+		what := fmt.Sprintf("%s<%d>", at.Name.Name, bound)
+		if at.Elem != nil {
+			what = fmt.Sprintf("%s<%s, %d>", at.Name.Name, TypeString(t.Elem), bound)
+		}
+		size := fmt.Sprint(n)
+		if bound > int64(c.maxMsg) {
+			size = fmt.Sprintf("at least %d", bound) // the exact size may not fit an int
+		}
+		c.errs.Addf(bpos, "%s can take %s bytes, more than the maximum message size (%d)", what, size, c.maxMsg)
 		return nil
 	}
 	return t
-}
-
-func sizeText(n int, huge bool) string {
-	if huge {
-		return "more than that many"
-	}
-	return fmt.Sprint(n)
 }
 
 // namedType resolves a built-in or declared type name.

@@ -42,8 +42,19 @@ func eval(e astExpr, lookup func(q qname) (int64, bool), errs *diag.List) (v int
 func evalBig(e astExpr, lookup func(q qname) (int64, bool)) (*big.Int, *evalError) {
 	switch e := e.(type) {
 	case *intLit:
-		v, ok := new(big.Int).SetString(strings.ToLower(e.Text), 0)
-		if !ok || !fitsInt64(v) {
+		text, base := strings.ToLower(e.Text), 10
+		switch {
+		case strings.HasPrefix(text, "0x"):
+			text, base = text[2:], 16
+		case len(text) > 1 && text[0] == '0':
+			// Go and C read 010 as octal; an IDL reader would not expect it.
+			return nil, &evalError{e.Pos, fmt.Sprintf("integer %s has a leading zero: integers are decimal or 0x-hexadecimal", e.Text)}
+		}
+		v, ok := new(big.Int).SetString(text, base)
+		if !ok {
+			return nil, &evalError{e.Pos, fmt.Sprintf("malformed integer %s", e.Text)}
+		}
+		if !fitsInt64(v) {
 			return nil, &evalError{e.Pos, fmt.Sprintf("integer %s overflows a 64-bit constant", e.Text)}
 		}
 		return v, nil

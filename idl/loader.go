@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +44,7 @@ type Loader struct {
 	pkgs    map[string]*result[*Package]
 	classes map[string]*result[*Class]
 	comps   map[string]*result[[]*Endpoint]
+	loading []string // the packages being checked, outermost first: a cycle's path
 }
 
 // result is a cached load: its value, or the errors that stopped it.
@@ -283,6 +285,20 @@ func (l *Loader) pkg(name string, from diag.Pos) *result[*Package] {
 	return r
 }
 
+// cycle describes the import cycle that from's import of to closes: the
+// path of packages being loaded from to back to from.
+func (l *Loader) cycle(from, to string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s imports %s", from, to)
+	if i := slices.Index(l.loading, to); i >= 0 && l.loading[len(l.loading)-1] == from {
+		for _, p := range l.loading[i+1 : len(l.loading)-1] {
+			fmt.Fprintf(&b, ", which imports %s", p)
+		}
+	}
+	fmt.Fprintf(&b, ", which imports %s", from)
+	return b.String()
+}
+
 // checkPackage loads the imports of a parsed IDL file and checks it.
 func (l *Loader) checkPackage(f *astFile, display string) *result[*Package] {
 	r := &result[*Package]{}
@@ -292,6 +308,8 @@ func (l *Loader) checkPackage(f *astFile, display string) *result[*Package] {
 		l.pkgs[f.Name.Name] = self
 		defer delete(l.pkgs, f.Name.Name)
 	}
+	l.loading = append(l.loading, f.Name.Name)
+	defer func() { l.loading = l.loading[:len(l.loading)-1] }()
 	imports := map[string]*Package{}
 	for _, imp := range f.Imports {
 		if _, done := imports[imp.Name]; done {
@@ -304,7 +322,7 @@ func (l *Loader) checkPackage(f *astFile, display string) *result[*Package] {
 		ir := l.pkg(imp.Name, imp.Pos)
 		switch {
 		case ir.loading:
-			r.errs.Addf(imp.Pos, "import cycle: %s imports %s, which imports %s", f.Name.Name, imp.Name, f.Name.Name)
+			r.errs.Addf(imp.Pos, "import cycle: %s", l.cycle(f.Name.Name, imp.Name))
 		case len(ir.errs) > 0:
 			r.errs = append(r.errs, ir.errs...)
 			if ir.errs[0].Pos != imp.Pos { // not just "not found" at this import

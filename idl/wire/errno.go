@@ -18,3 +18,13 @@ func Errno(err error) uint64 {
 	}
 	return EIO
 }
+
+// ErrnoUpTo is Errno(err) when it is at most max, else EIO: an error
+// parameter narrower than the errno would otherwise wrap it into another
+// errno.
+func ErrnoUpTo(err error, max uint64) uint64 {
+	if n := Errno(err); n <= max {
+		return n
+	}
+	return EIO
+}

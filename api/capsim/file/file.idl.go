@@ -842,7 +842,7 @@ func (d *Dispatcher) serveOpen(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *OpenError
 		if !errors.As(err, &pe) {
-			pe = &OpenError{Errno: uint32(wire.Errno(err))}
+			pe = &OpenError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -873,7 +873,7 @@ func (d *Dispatcher) serveRead(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *ReadError
 		if !errors.As(err, &pe) {
-			pe = &ReadError{Errno: uint32(wire.Errno(err))}
+			pe = &ReadError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -904,7 +904,7 @@ func (d *Dispatcher) serveWrite(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *WriteError
 		if !errors.As(err, &pe) {
-			pe = &WriteError{Errno: uint32(wire.Errno(err))}
+			pe = &WriteError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -937,7 +937,7 @@ func (d *Dispatcher) servePRead(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *PReadError
 		if !errors.As(err, &pe) {
-			pe = &PReadError{Errno: uint32(wire.Errno(err))}
+			pe = &PReadError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -970,7 +970,7 @@ func (d *Dispatcher) servePWrite(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *PWriteError
 		if !errors.As(err, &pe) {
-			pe = &PWriteError{Errno: uint32(wire.Errno(err))}
+			pe = &PWriteError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -999,7 +999,7 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *CloseError
 		if !errors.As(err, &pe) {
-			pe = &CloseError{Errno: uint32(wire.Errno(err))}
+			pe = &CloseError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1027,7 +1027,7 @@ func (d *Dispatcher) serveStat(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *StatError
 		if !errors.As(err, &pe) {
-			pe = &StatError{Errno: uint32(wire.Errno(err))}
+			pe = &StatError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1056,7 +1056,7 @@ func (d *Dispatcher) serveFStat(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *FStatError
 		if !errors.As(err, &pe) {
-			pe = &FStatError{Errno: uint32(wire.Errno(err))}
+			pe = &FStatError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1087,7 +1087,7 @@ func (d *Dispatcher) serveReadDir(ctx context.Context, req *ipc.Request, r ipc.R
 	if err != nil {
 		var pe *ReadDirError
 		if !errors.As(err, &pe) {
-			pe = &ReadDirError{Errno: uint32(wire.Errno(err))}
+			pe = &ReadDirError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1121,7 +1121,7 @@ func (d *Dispatcher) serveMkDir(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *MkDirError
 		if !errors.As(err, &pe) {
-			pe = &MkDirError{Errno: uint32(wire.Errno(err))}
+			pe = &MkDirError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1151,7 +1151,7 @@ func (d *Dispatcher) serveUnlink(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *UnlinkError
 		if !errors.As(err, &pe) {
-			pe = &UnlinkError{Errno: uint32(wire.Errno(err))}
+			pe = &UnlinkError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1181,7 +1181,7 @@ func (d *Dispatcher) serveRename(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *RenameError
 		if !errors.As(err, &pe) {
-			pe = &RenameError{Errno: uint32(wire.Errno(err))}
+			pe = &RenameError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1211,7 +1211,7 @@ func (d *Dispatcher) serveTruncate(ctx context.Context, req *ipc.Request, r ipc.
 	if err != nil {
 		var pe *TruncateError
 		if !errors.As(err, &pe) {
-			pe = &TruncateError{Errno: uint32(wire.Errno(err))}
+			pe = &TruncateError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1239,7 +1239,7 @@ func (d *Dispatcher) serveFSync(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *FSyncError
 		if !errors.As(err, &pe) {
-			pe = &FSyncError{Errno: uint32(wire.Errno(err))}
+			pe = &FSyncError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError

@@ -1139,7 +1139,7 @@ func (d *Dispatcher) serveSocket(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *SocketError
 		if !errors.As(err, &pe) {
-			pe = &SocketError{Errno: uint32(wire.Errno(err))}
+			pe = &SocketError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1170,7 +1170,7 @@ func (d *Dispatcher) serveBind(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *BindError
 		if !errors.As(err, &pe) {
-			pe = &BindError{Errno: uint32(wire.Errno(err))}
+			pe = &BindError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1200,7 +1200,7 @@ func (d *Dispatcher) serveListen(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *ListenError
 		if !errors.As(err, &pe) {
-			pe = &ListenError{Errno: uint32(wire.Errno(err))}
+			pe = &ListenError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1230,7 +1230,7 @@ func (d *Dispatcher) serveAccept(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *AcceptError
 		if !errors.As(err, &pe) {
-			pe = &AcceptError{Errno: uint32(wire.Errno(err))}
+			pe = &AcceptError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1262,7 +1262,7 @@ func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.R
 	if err != nil {
 		var pe *ConnectError
 		if !errors.As(err, &pe) {
-			pe = &ConnectError{Errno: uint32(wire.Errno(err))}
+			pe = &ConnectError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1294,7 +1294,7 @@ func (d *Dispatcher) serveSend(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *SendError
 		if !errors.As(err, &pe) {
-			pe = &SendError{Errno: uint32(wire.Errno(err))}
+			pe = &SendError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1327,7 +1327,7 @@ func (d *Dispatcher) serveRecv(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *RecvError
 		if !errors.As(err, &pe) {
-			pe = &RecvError{Errno: uint32(wire.Errno(err))}
+			pe = &RecvError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1362,7 +1362,7 @@ func (d *Dispatcher) serveSendTo(ctx context.Context, req *ipc.Request, r ipc.Re
 	if err != nil {
 		var pe *SendToError
 		if !errors.As(err, &pe) {
-			pe = &SendToError{Errno: uint32(wire.Errno(err))}
+			pe = &SendToError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1395,7 +1395,7 @@ func (d *Dispatcher) serveRecvFrom(ctx context.Context, req *ipc.Request, r ipc.
 	if err != nil {
 		var pe *RecvFromError
 		if !errors.As(err, &pe) {
-			pe = &RecvFromError{Errno: uint32(wire.Errno(err))}
+			pe = &RecvFromError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1437,7 +1437,7 @@ func (d *Dispatcher) serveSendMsg(ctx context.Context, req *ipc.Request, r ipc.R
 	if err != nil {
 		var pe *SendMsgError
 		if !errors.As(err, &pe) {
-			pe = &SendMsgError{Errno: uint32(wire.Errno(err))}
+			pe = &SendMsgError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1470,7 +1470,7 @@ func (d *Dispatcher) serveRecvMsg(ctx context.Context, req *ipc.Request, r ipc.R
 	if err != nil {
 		var pe *RecvMsgError
 		if !errors.As(err, &pe) {
-			pe = &RecvMsgError{Errno: uint32(wire.Errno(err))}
+			pe = &RecvMsgError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1506,7 +1506,7 @@ func (d *Dispatcher) serveShutdown(ctx context.Context, req *ipc.Request, r ipc.
 	if err != nil {
 		var pe *ShutdownError
 		if !errors.As(err, &pe) {
-			pe = &ShutdownError{Errno: uint32(wire.Errno(err))}
+			pe = &ShutdownError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1534,7 +1534,7 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *CloseError
 		if !errors.As(err, &pe) {
-			pe = &CloseError{Errno: uint32(wire.Errno(err))}
+			pe = &CloseError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1570,7 +1570,7 @@ func (d *Dispatcher) servePoll(ctx context.Context, req *ipc.Request, r ipc.Resp
 	if err != nil {
 		var pe *PollError
 		if !errors.As(err, &pe) {
-			pe = &PollError{Errno: uint32(wire.Errno(err))}
+			pe = &PollError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1609,7 +1609,7 @@ func (d *Dispatcher) serveGetSockOpt(ctx context.Context, req *ipc.Request, r ip
 	if err != nil {
 		var pe *GetSockOptError
 		if !errors.As(err, &pe) {
-			pe = &GetSockOptError{Errno: uint32(wire.Errno(err))}
+			pe = &GetSockOptError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1644,7 +1644,7 @@ func (d *Dispatcher) serveSetSockOpt(ctx context.Context, req *ipc.Request, r ip
 	if err != nil {
 		var pe *SetSockOptError
 		if !errors.As(err, &pe) {
-			pe = &SetSockOptError{Errno: uint32(wire.Errno(err))}
+			pe = &SetSockOptError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1672,7 +1672,7 @@ func (d *Dispatcher) serveGetSockName(ctx context.Context, req *ipc.Request, r i
 	if err != nil {
 		var pe *GetSockNameError
 		if !errors.As(err, &pe) {
-			pe = &GetSockNameError{Errno: uint32(wire.Errno(err))}
+			pe = &GetSockNameError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1701,7 +1701,7 @@ func (d *Dispatcher) serveGetPeerName(ctx context.Context, req *ipc.Request, r i
 	if err != nil {
 		var pe *GetPeerNameError
 		if !errors.As(err, &pe) {
-			pe = &GetPeerNameError{Errno: uint32(wire.Errno(err))}
+			pe = &GetPeerNameError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -1730,7 +1730,7 @@ func (d *Dispatcher) serveGetAddrInfo(ctx context.Context, req *ipc.Request, r i
 	if err != nil {
 		var pe *GetAddrInfoError
 		if !errors.As(err, &pe) {
-			pe = &GetAddrInfoError{Errno: uint32(wire.Errno(err))}
+			pe = &GetAddrInfoError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError

@@ -351,7 +351,7 @@ func (d *Dispatcher) serveBeforeConnect(ctx context.Context, req *ipc.Request, r
 	if err != nil {
 		var pe *BeforeConnectError
 		if !errors.As(err, &pe) {
-			pe = &BeforeConnectError{Errno: uint32(wire.Errno(err))}
+			pe = &BeforeConnectError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -396,7 +396,7 @@ func (d *Dispatcher) serveAfterHandshake(ctx context.Context, req *ipc.Request, 
 	if err != nil {
 		var pe *AfterHandshakeError
 		if !errors.As(err, &pe) {
-			pe = &AfterHandshakeError{Errno: uint32(wire.Errno(err))}
+			pe = &AfterHandshakeError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -429,7 +429,7 @@ func (d *Dispatcher) serveBeforeSend(ctx context.Context, req *ipc.Request, r ip
 	if err != nil {
 		var pe *BeforeSendError
 		if !errors.As(err, &pe) {
-			pe = &BeforeSendError{Errno: uint32(wire.Errno(err))}
+			pe = &BeforeSendError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -464,7 +464,7 @@ func (d *Dispatcher) serveAfterRecv(ctx context.Context, req *ipc.Request, r ipc
 	if err != nil {
 		var pe *AfterRecvError
 		if !errors.As(err, &pe) {
-			pe = &AfterRecvError{Errno: uint32(wire.Errno(err))}
+			pe = &AfterRecvError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError

@@ -249,8 +249,9 @@ func (g *generator) types() {
 }
 
 // fieldNames returns the Go names of fields, reporting clashes.
+// Every generated struct has the methods EncodeIDL and DecodeIDL.
 func (g *generator) fieldNames(fs []*idl.Field, owner string, reserved ...string) []string {
-	seen := map[string]string{}
+	seen := map[string]string{"EncodeIDL": "a generated method", "DecodeIDL": "a generated method"}
 	for _, r := range reserved {
 		seen[r] = "a generated field"
 	}
@@ -258,7 +259,7 @@ func (g *generator) fieldNames(fs []*idl.Field, owner string, reserved ...string
 	for i, f := range fs {
 		out[i] = exported(f.Name)
 		if prev, ok := seen[out[i]]; ok {
-			g.fail("%s: Go field name %s of %s clashes with %s", owner, out[i], f.Name, prev)
+			g.fail("%s: %s: Go field name %s of %s clashes with %s; rename one", f.Pos, owner, out[i], f.Name, prev)
 		}
 		seen[out[i]] = f.Name
 	}

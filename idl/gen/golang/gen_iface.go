@@ -35,10 +35,13 @@ func (g *generator) methodView(m *idl.Method) *method {
 	if clientFields[mv.name] {
 		mv.clientName = "Call" + mv.name
 	}
+	taken := map[string]bool{} // in, out and error parameters share the method's scope
 	conv := func(fs []*idl.Field) []param {
 		var out []param
 		for _, f := range fs {
-			out = append(out, param{f: f, local: paramName(f.Name, imports), field: exported(f.Name), typ: g.goType(f.Type)})
+			local := paramName(f.Name, imports, taken)
+			taken[local] = true
+			out = append(out, param{f: f, local: local, field: exported(f.Name), typ: g.goType(f.Type)})
 		}
 		return out
 	}
@@ -72,8 +75,14 @@ func (g *generator) signature(mv *method) string {
 // package's interface.
 func (g *generator) iface(it *idl.Interface) {
 	var views []*method
+	clientNames := map[string]bool{}
 	for _, m := range it.Methods {
-		views = append(views, g.methodView(m))
+		mv := g.methodView(m)
+		for clientNames[mv.clientName] || clientFields[mv.clientName] { // Caller and CallCaller
+			mv.clientName += "_"
+		}
+		clientNames[mv.clientName] = true
+		views = append(views, mv)
 	}
 	g.declare("InterfaceName", "the interface name")
 	g.p("// InterfaceName is the IDL name of the interface.")

@@ -1,5 +1,7 @@
 package golang
 
+import "capsim/idl"
+
 // server writes the Server interface, the Dispatcher and one serve method
 // per IDL method.
 func (g *generator) server(views []*method) {
@@ -109,7 +111,7 @@ func (g *generator) serveError(mv *method, ipc, wire string) {
 	g.p("\t\tvar pe *%s", mv.errType)
 	g.p("\t\tif !%s.As(err, &pe) {", g.use("errors"))
 	if mv.errnoParam {
-		g.p("\t\t\tpe = &%s{%s: %s(%s.Errno(err))}", mv.errType, mv.errs[0].field, mv.errs[0].typ, wire)
+		g.p("\t\t\tpe = &%s{%s: %s(%s.ErrnoUpTo(err, %d))}", mv.errType, mv.errs[0].field, mv.errs[0].typ, wire, errnoMax(mv.errs[0].f.Type.Kind))
 	} else {
 		g.p("\t\t\treplyInvalid(req, r, %q+err.Error())", g.pkg.Name+"."+mv.m.Name+" failed without its error type: ")
 		g.p("\t\t\treturn")
@@ -127,4 +129,23 @@ func joinArgs(args []string) string {
 		s += ", " + a
 	}
 	return s
+}
+
+// errnoMax is the largest errno an integer error parameter of kind k holds.
+func errnoMax(k idl.Kind) uint64 {
+	switch k {
+	case idl.UInt8:
+		return 1<<8 - 1
+	case idl.SInt8:
+		return 1<<7 - 1
+	case idl.UInt16:
+		return 1<<16 - 1
+	case idl.SInt16:
+		return 1<<15 - 1
+	case idl.UInt32:
+		return 1<<32 - 1
+	case idl.SInt32:
+		return 1<<31 - 1
+	}
+	return 1<<63 - 1
 }

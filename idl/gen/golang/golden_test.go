@@ -24,7 +24,7 @@ type goldenSet struct {
 }
 
 var goldenSets = []goldenSet{
-	{"testapi", []idl.Root{idl.DirRoot("../../testdata/ok")}, []string{"test.Full", "test.Bench"}, "../../internal/testapi"},
+	{"testapi", []idl.Root{idl.DirRoot("../../testdata/ok")}, []string{"test.Full", "test.Bench", "test.Names"}, "../../internal/testapi"},
 	{"api", []idl.Root{idl.BuiltinRoot()}, builtinPackages(), "../../../api"},
 }
 
@@ -143,19 +143,35 @@ func TestNames(t *testing.T) {
 		{"err", "Err", "err_"},
 		{"ctx", "Ctx", "ctx_"},
 		{"timeout_ms", "TimeoutMs", "timeoutMs"},
+		{"dec", "Dec", "dec_"},
+		{"i0", "I0", "i0_"},
+		{"n12", "N12", "n12_"},
+		{"in", "In", "in"},
+		{"_1x", "X1x", "x1x"},
 	}
 	for _, tt := range tests {
 		if got := exported(tt.in); got != tt.exported {
 			t.Errorf("exported(%q) = %q, want %q", tt.in, got, tt.exported)
 		}
-		if got := paramName(tt.in, nil); got != tt.param {
+		if got := paramName(tt.in, nil, nil); got != tt.param {
 			t.Errorf("paramName(%q) = %q, want %q", tt.in, got, tt.param)
 		}
 	}
-	dirs := map[string]string{"capsim.Socket": "capsim/socket", "kl.core.Locator": "kl/core/locator", "a.Type": "a/typeidl"}
+	dirs := map[string]string{"capsim.Socket": "capsim/socket", "kl.core.Locator": "kl/core/locator", "a.Type": "a/typeidl", "a.Main": "a/mainidl"}
 	for in, want := range dirs {
 		if got := PackageDir(in); got != want {
 			t.Errorf("PackageDir(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFilesRefuseOneDirectoryForTwoPackages: k.Type (a keyword, so
+// typeidl) and k.Typeidl would write the same file.
+func TestFilesRefuseOneDirectoryForTwoPackages(t *testing.T) {
+	a := &idl.Package{Name: "k.Type", File: "k/Type.idl", Types: map[string]*idl.Type{}}
+	b := &idl.Package{Name: "k.Typeidl", File: "k/Typeidl.idl", Types: map[string]*idl.Type{}}
+	_, err := Files([]*idl.Package{a, b}, "m/gen")
+	if err == nil || !strings.Contains(err.Error(), "k/Typeidl.idl: packages k.Type and k.Typeidl both map to the Go package k/typeidl") {
+		t.Errorf("Files = %v", err)
 	}
 }

@@ -23,6 +23,9 @@ func exported(name string) string {
 	if b.Len() == 0 {
 		return "X"
 	}
+	if s := b.String(); !unicode.IsLetter([]rune(s)[0]) {
+		return "X" + s // _1x: a Go name cannot start with a digit
+	}
 	return b.String()
 }
 
@@ -46,20 +49,36 @@ var predeclared = map[string]bool{
 	"uint": true, "uint8": true, "uint16": true, "uint32": true, "uint64": true, "uintptr": true,
 }
 
-// reservedLocals are the names generated method bodies use.
+// reservedLocals are the names generated method bodies use (and the
+// package-level helper replyInvalid they call); loop variables are i0, n0,
+// i1, ... (see generatedLoopVar).
 var reservedLocals = map[string]bool{
 	"ctx": true, "err": true, "c": true, "d": true, "e": true, "r": true, "s": true, "req": true,
 	"rep": true, "pe": true, "status": true, "ipc": true, "wire": true, "context": true,
-	"errors": true, "fmt": true, "syscall": true,
+	"errors": true, "fmt": true, "syscall": true, "dec": true, "encErr": true, "replyInvalid": true,
 }
 
-// paramName is the Go name of a parameter, renamed with a trailing '_'
-// when it is a keyword, a predeclared identifier, a generated local or an
-// imported package's name.
-func paramName(name string, imports map[string]bool) string {
+// generatedLoopVar reports whether n has the form of a generated loop
+// variable or length, i<N> or n<N>.
+func generatedLoopVar(n string) bool {
+	if len(n) < 2 || n[0] != 'i' && n[0] != 'n' {
+		return false
+	}
+	for _, c := range n[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// paramName is the Go name of a parameter, renamed with trailing '_'s
+// while it is a keyword, a predeclared identifier, a generated local, an
+// imported package's name or the name of a parameter before it (taken).
+func paramName(name string, imports, taken map[string]bool) string {
 	n := lowerCamel(name)
-	if token.IsKeyword(n) || predeclared[n] || reservedLocals[n] || imports[n] {
-		return n + "_"
+	for token.IsKeyword(n) || predeclared[n] || reservedLocals[n] || imports[n] || generatedLoopVar(n) || taken[n] {
+		n += "_"
 	}
 	return n
 }
@@ -68,7 +87,7 @@ func paramName(name string, imports map[string]bool) string {
 // in lower case (capsim.Socket → socket).
 func packageName(idlName string) string {
 	n := strings.ToLower(idlName[strings.LastIndexByte(idlName, '.')+1:])
-	if token.IsKeyword(n) || predeclared[n] {
+	if token.IsKeyword(n) || predeclared[n] || n == "main" { // main would be a program
 		n += "idl"
 	}
 	return n

@@ -28,12 +28,19 @@ func SourceName(pkg *idl.Package) string { return strings.ReplaceAll(pkg.Name, "
 // output root.
 func Files(pkgs []*idl.Package, base string) ([]File, error) {
 	var out []File
+	dirs := map[string]string{} // Go package directory -> IDL package
 	for _, p := range pkgs {
+		dir := PackageDir(p.Name)
+		if other, ok := dirs[dir]; ok && other != p.Name {
+			// k.Type and k.Typeidl, or k.Foo and k.foo, would write one file.
+			return nil, fmt.Errorf("%s: packages %s and %s both map to the Go package %s; rename one", p.File, other, p.Name, dir)
+		}
+		dirs[dir] = p.Name
 		data, err := Generate(p, base, SourceName(p))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, File{Path: PackageDir(p.Name) + "/" + FileName(p.Name), Data: data})
+		out = append(out, File{Path: dir + "/" + FileName(p.Name), Data: data})
 	}
 	return out, nil
 }

@@ -182,7 +182,7 @@ func (d *Dispatcher) serveClose(ctx context.Context, req *ipc.Request, r ipc.Res
 	if err != nil {
 		var pe *CloseError
 		if !errors.As(err, &pe) {
-			pe = &CloseError{Errno: uint32(wire.Errno(err))}
+			pe = &CloseError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -212,7 +212,7 @@ func (d *Dispatcher) serveDup(ctx context.Context, req *ipc.Request, r ipc.Respo
 	if err != nil {
 		var pe *DupError
 		if !errors.As(err, &pe) {
-			pe = &DupError{Errno: uint32(wire.Errno(err))}
+			pe = &DupError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError

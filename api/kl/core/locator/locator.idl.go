@@ -183,7 +183,7 @@ func (d *Dispatcher) serveConnect(ctx context.Context, req *ipc.Request, r ipc.R
 	if err != nil {
 		var pe *ConnectError
 		if !errors.As(err, &pe) {
-			pe = &ConnectError{Errno: uint32(wire.Errno(err))}
+			pe = &ConnectError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -214,7 +214,7 @@ func (d *Dispatcher) serveEndpoint(ctx context.Context, req *ipc.Request, r ipc.
 	if err != nil {
 		var pe *EndpointError
 		if !errors.As(err, &pe) {
-			pe = &EndpointError{Errno: uint32(wire.Errno(err))}
+			pe = &EndpointError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError

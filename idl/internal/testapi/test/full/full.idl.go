@@ -503,7 +503,7 @@ func (d *Dispatcher) servePut(ctx context.Context, req *ipc.Request, r ipc.Respo
 	if err != nil {
 		var pe *PutError
 		if !errors.As(err, &pe) {
-			pe = &PutError{Errno: uint32(wire.Errno(err))}
+			pe = &PutError{Errno: uint32(wire.ErrnoUpTo(err, 4294967295))}
 		}
 		e.Uint32(pe.Errno)
 		status = ipc.AppError
@@ -620,7 +620,7 @@ func (d *Dispatcher) serveKw(ctx context.Context, req *ipc.Request, r ipc.Respon
 	if err != nil {
 		var pe *KwError
 		if !errors.As(err, &pe) {
-			pe = &KwError{Errno: int32(wire.Errno(err))}
+			pe = &KwError{Errno: int32(wire.ErrnoUpTo(err, 2147483647))}
 		}
 		e.Int32(pe.Errno)
 		status = ipc.AppError
