@@ -1,6 +1,10 @@
 package kernel
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 func TestFrameBuffersReuseAndRelease(t *testing.T) {
 	var b frameBuffers
@@ -27,5 +31,21 @@ func TestFrameBuffersReuseAndRelease(t *testing.T) {
 	b.release()
 	if len(b.free) != 0 || len(b.mapped) != 0 {
 		t.Errorf("after release: %d sizes listed, %d mappings kept", len(b.free), len(b.mapped))
+	}
+}
+
+func TestOutputBufferKeepsTheLastBytes(t *testing.T) {
+	var b outputBuffer
+	line := strings.Repeat("x", 1000)
+	for i := range 3 * outputCap / 1000 {
+		b.Write(fmt.Sprintf("%08d %s", i, line))
+	}
+	b.Write("last")
+	s := b.String()
+	if len(s) != outputCap || !strings.HasSuffix(s, "\nlast\n") {
+		t.Errorf("kept %d bytes ending %q; want the last %d, ending with the last line", len(s), s[max(0, len(s)-20):], outputCap)
+	}
+	if len(b.buf) > 2*outputCap {
+		t.Errorf("holds %d bytes, more than twice the cap", len(b.buf))
 	}
 }

@@ -83,8 +83,12 @@ type EntitySpec struct {
 	// CAPSIM_TASK, CAPSIM_CLASS and CAPSIM_ENDPOINTS.
 	Env []string
 	// Files are inherited as descriptors 4, 5, ... in order. The kernel
-	// does not close them.
+	// does not close them. A regular file may be written through only if
+	// it was opened for writing; a directory only if Writable says so
+	// (the same index; missing entries are false), since a directory is
+	// always open read-only.
 	Files        []*os.File
+	Writable     []bool
 	Connections  []Connection
 	Main         bool
 	Restart      bool // restart on failure

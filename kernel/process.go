@@ -217,7 +217,9 @@ func (k *Kernel) printf(t *task, format string, args ...any) {
 	fmt.Fprintf(k.output(), "%-12s| %s\n", t.spec.Task, line)
 }
 
-// outputBuffer keeps the last outputCap bytes a task printed.
+// outputBuffer keeps the last outputCap bytes a task printed. It holds up
+// to twice that and trims then, so that a task printing on and on costs a
+// copy per outputCap bytes, not per line.
 type outputBuffer struct {
 	mu  sync.Mutex
 	buf []byte
@@ -230,15 +232,15 @@ func (b *outputBuffer) Write(line string) {
 	defer b.mu.Unlock()
 	b.buf = append(b.buf, line...)
 	b.buf = append(b.buf, '\n')
-	if len(b.buf) > outputCap {
-		b.buf = append([]byte(nil), b.buf[len(b.buf)-outputCap:]...)
+	if len(b.buf) > 2*outputCap {
+		b.buf = append(b.buf[:0:0], b.buf[len(b.buf)-outputCap:]...)
 	}
 }
 
 func (b *outputBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return string(b.buf)
+	return string(b.buf[max(0, len(b.buf)-outputCap):])
 }
 
 // readLoop handles the frames a process sends until its socket closes.

@@ -156,9 +156,10 @@ type system struct {
 	flushes  []func() error
 	closers  []func()
 	certsDir string
-	nics     map[string]nic // netstack task -> its NIC
-	atEnd    []func()       // reports made when the run ends
-	notices  []string       // said once the run starts
+	nics     map[string]nic    // netstack task -> its NIC
+	writable map[*os.File]bool // granted folders the entity may write beneath
+	atEnd    []func()          // reports made when the run ends
+	notices  []string          // said once the run starts
 }
 
 // countDecision counts a decided trace record for the report.
@@ -201,7 +202,7 @@ func loadClasses(sc *scenario.Scenario) ([]idl.Root, *idl.Loader, diag.List) {
 // prepare checks everything a scenario names — classes, programs, policy,
 // files — and builds the kernel's configuration. Nothing starts.
 func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system, error) {
-	sys := &system{}
+	sys := &system{writable: map[*os.File]bool{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -320,8 +321,12 @@ func (sys *system) entitySpecs(ctx context.Context, sc *scenario.Scenario, ps *p
 			files = append(files, nic.file)
 			args = append(append([]string{"--nic", fmt.Sprintf("fd:%d", 3+len(files))}, nic.args...), args...)
 		}
+		writable := make([]bool, len(files))
+		for i, f := range files {
+			writable[i] = sys.writable[f]
+		}
 		spec := kernel.EntitySpec{Task: e.Task, Class: e.Class, Path: prog.path, Argv0: prog.argv0, Args: args, Env: env,
-			Files: files, Main: main[e.Task], Restart: e.Restart == scenario.RestartOnFailure, RestartLimit: e.RestartLimit,
+			Files: files, Writable: writable, Main: main[e.Task], Restart: e.Restart == scenario.RestartOnFailure, RestartLimit: e.RestartLimit,
 			Limits: kernel.Limits{Inflight: e.Limits.Inflight, Queued: int(e.Limits.Queued), Message: int(e.Limits.Message),
 				Handles: e.Limits.Handles, Memory: int64(e.Limits.Memory), CPU: float64(e.Limits.CPU)}}
 		for _, c := range e.Connections {
@@ -395,6 +400,9 @@ func (sys *system) mountArgs(sc *scenario.Scenario, e *scenario.Entity, files []
 			}
 			files = append(files, f)
 			sys.closers = append(sys.closers, func() { f.Close() })
+			if m.FS == scenario.FSHostdir && m.Mode == "rw" {
+				sys.writable[f] = true // Landlock lets the entity write beneath it
+			}
 			v += fmt.Sprintf(",source=fd:%d", 3+len(files))
 		}
 		flags = append(flags, "--mount", v)

@@ -35,12 +35,16 @@ func escapes(t *Targets) []attack {
 			return fromErr(unix.Unshare(unix.CLONE_NEWUTS))
 		}},
 		{"escape-setns", func(context.Context) Result { return setns(t.KernelPID) }},
-		{"escape-unix-socket", func(context.Context) Result {
-			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-			if err == nil {
-				unix.Close(fd)
-			}
-			return fromErr(err)
+		{"escape-unix-socket", func(context.Context) Result { return socketOf(unix.AF_UNIX) }},
+		// The kernel reads the family as an int: bits above 32 must not
+		// hide AF_UNIX from a filter that compares all 64.
+		{"escape-unix-socket-wide", func(context.Context) Result { return socketOf(unix.AF_UNIX | 1<<32) }},
+		{"escape-vsock", func(context.Context) Result { return socketOf(unix.AF_VSOCK) }},
+		{"escape-packet-socket", func(context.Context) Result { return socketOf(unix.AF_PACKET) }},
+		{"escape-inotify", func(context.Context) Result { return watch(t.HostDir) }},
+		// Without its parent-death signal it would outlive a killed kernel.
+		{"escape-pdeathsig", func(context.Context) Result {
+			return fromErr(unix.Prctl(unix.PR_SET_PDEATHSIG, 0, 0, 0, 0))
 		}},
 	}
 	for i, f := range t.HostFiles {
@@ -104,6 +108,36 @@ func extraFDs() Result {
 		}
 	}
 	return Result{Outcome: Denied, Errno: "EBADF", Error: fmt.Sprintf("descriptors 4-64: none inherited (%d of the program's own)", own)}
+}
+
+// socketOf makes a stream (or, for packet, raw) socket of family with the
+// raw system call, so that every bit of the argument reaches the kernel.
+func socketOf(family uint64) Result {
+	typ := uint64(unix.SOCK_STREAM)
+	if family == unix.AF_PACKET {
+		typ = unix.SOCK_RAW
+	}
+	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), uintptr(typ), 0)
+	if e != 0 {
+		return fromErr(e)
+	}
+	unix.Close(int(fd))
+	return fromErr(nil)
+}
+
+// watch puts an inotify watch on a host folder, which would tell the
+// entity of every file made, read or removed in it.
+func watch(dir string) Result {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err != nil {
+		return fromErr(err)
+	}
+	defer unix.Close(fd)
+	_, err = unix.InotifyAddWatch(fd, dir, unix.IN_CREATE|unix.IN_ACCESS)
+	return withDetail(fromErr(err), dir, -1)
 }
 
 func createFile(dir string) Result {

@@ -1,9 +1,14 @@
 package confine
 
 import (
+	"encoding/binary"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 )
 
 func TestParseMountinfo(t *testing.T) {
@@ -56,12 +61,70 @@ func TestSeccompFiltersAssemble(t *testing.T) {
 	if len(insts) < len(deniedSyscalls) {
 		t.Fatalf("%d instructions for %d denied calls", len(insts), len(deniedSyscalls))
 	}
-	raw, err := nativeOnly()
+}
+
+// TestNativeFilterDecides runs the hand-built filter in x/net/bpf's VM on
+// made-up seccomp_data: other ABIs and every socket family but IPv4, IPv6
+// and netlink are refused, also when the family hides in the argument's
+// upper half, which the kernel ignores.
+func TestNativeFilterDecides(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the filter is for amd64")
+	}
+	raw, err := nativeFilter()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(raw) != 4 {
-		t.Fatalf("native-ABI filter: %d instructions, want 4", len(raw))
+	insts, ok := bpf.Disassemble(raw)
+	if !ok {
+		t.Fatal("filter does not disassemble")
+	}
+	vm, err := bpf.NewVM(insts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// seccomp_data as the filter's 32-bit loads see it: the kernel loads
+	// words in the machine's order, x/net/bpf's VM in network order, so
+	// each word is written big-endian (args[0]'s low half at 16).
+	data := func(arch, nr uint32, arg0 uint64) []byte {
+		b := make([]byte, 64)
+		binary.BigEndian.PutUint32(b[0:], nr)
+		binary.BigEndian.PutUint32(b[4:], arch)
+		binary.BigEndian.PutUint32(b[16:], uint32(arg0))
+		binary.BigEndian.PutUint32(b[20:], uint32(arg0>>32))
+		return b
+	}
+	const allow, deny = unix.SECCOMP_RET_ALLOW, unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+	tests := []struct {
+		name     string
+		arch, nr uint32
+		arg0     uint64
+		want     uint32
+	}{
+		{"read", auditArchX8664, unix.SYS_READ, 0, allow},
+		{"i386 read", 0x40000003, 3, 0, deny},
+		{"socket AF_INET", auditArchX8664, unix.SYS_SOCKET, unix.AF_INET, allow},
+		{"socket AF_INET6", auditArchX8664, unix.SYS_SOCKET, unix.AF_INET6, allow},
+		{"socket AF_NETLINK", auditArchX8664, unix.SYS_SOCKET, unix.AF_NETLINK, allow},
+		{"socket AF_UNIX", auditArchX8664, unix.SYS_SOCKET, unix.AF_UNIX, deny},
+		{"socket AF_UNIX|1<<32", auditArchX8664, unix.SYS_SOCKET, unix.AF_UNIX | 1<<32, deny},
+		{"socket AF_INET|1<<32", auditArchX8664, unix.SYS_SOCKET, unix.AF_INET | 1<<32, allow}, // the kernel reads AF_INET
+		{"socket AF_VSOCK", auditArchX8664, unix.SYS_SOCKET, unix.AF_VSOCK, deny},
+		{"socket AF_PACKET", auditArchX8664, unix.SYS_SOCKET, unix.AF_PACKET, deny},
+		{"socketpair AF_UNIX", auditArchX8664, unix.SYS_SOCKETPAIR, unix.AF_UNIX, allow}, // reaches nothing
+		{"prctl PR_SET_PDEATHSIG", auditArchX8664, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, deny},
+		{"prctl PR_SET_PDEATHSIG|1<<32", auditArchX8664, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG | 1<<32, deny},
+		{"prctl PR_GET_PDEATHSIG", auditArchX8664, unix.SYS_PRCTL, unix.PR_GET_PDEATHSIG, allow},
+		{"prctl PR_SET_NAME", auditArchX8664, unix.SYS_PRCTL, unix.PR_SET_NAME, allow},
+	}
+	for _, tt := range tests {
+		got, err := vm.Run(data(tt.arch, tt.nr, tt.arg0))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if uint32(got) != tt.want {
+			t.Errorf("%s: filter returns %#x, want %#x", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -138,14 +138,16 @@ func (c *Confiner) plan(cmd *exec.Cmd, spec *kernel.EntitySpec, a *available, n 
 		}
 		path = lp
 	}
-	p := &plan{Path: path, Argv: cmd.Args, Granted: len(spec.Files), Proc: a.proc, Caps: true, Seccomp: a.seccomp}
-	if a.root || a.userns {
+	p := &plan{Path: path, Argv: cmd.Args, Granted: len(spec.Files), WritableDirs: spec.Writable, Proc: a.proc, Caps: true, Seccomp: a.seccomp}
+	switch {
+	case a.root && a.userns: // id 1 of the namespace: the second host id mapped (attrs)
 		p.SetID, p.UID, p.GID = true, 1, 1
-	}
-	if a.root && !a.userns {
+	case a.root:
 		id := c.hostID(n) + 1
-		p.UID, p.GID = id, id
+		p.SetID, p.UID, p.GID = true, id, id
 	}
+	// Not root: the namespace maps only id 0, the user's own id, and the
+	// entity stays that (with no capabilities).
 	if a.landlock > 0 {
 		d, err := programDeps(path)
 		if err != nil {

@@ -102,7 +102,7 @@ func ruleset(p *plan) (int, error) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("program: %w", err)
 	}
-	if err := addGranted(fd, p.Granted, fs); err != nil {
+	if err := addGranted(fd, p.Granted, p.WritableDirs, fs); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
@@ -110,10 +110,11 @@ func ruleset(p *plan) (int, error) {
 }
 
 // addGranted adds a rule for each granted descriptor that is a directory
-// (everything beneath it) or a regular file (reading and writing it, so a
-// program may reopen it through /proc/self/fd). Other descriptors
-// (sockets, pipes) need no rule.
-func addGranted(rfd, granted int, fs uint64) error {
+// (reading beneath it; everything beneath it when writable says so) or a
+// regular file (as it was opened: read only, or read and write, so a
+// program may reopen it through /proc/self/fd but not for more). Other
+// descriptors (sockets, pipes) need no rule.
+func addGranted(rfd, granted int, writable []bool, fs uint64) error {
 	for i := range granted {
 		gfd := firstGranted + i
 		var st unix.Stat_t
@@ -123,9 +124,19 @@ func addGranted(rfd, granted int, fs uint64) error {
 		var rights uint64
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
-			rights = fs
+			rights = rightsProc // read files and list folders beneath it
+			if i < len(writable) && writable[i] {
+				rights = fs
+			}
 		case unix.S_IFREG:
-			rights = grantedFile
+			flags, err := unix.FcntlInt(uintptr(gfd), unix.F_GETFL, 0)
+			if err != nil {
+				return fmt.Errorf("landlock: granted descriptor %d: %w", gfd, err)
+			}
+			rights = rightsRead
+			if flags&unix.O_ACCMODE != unix.O_RDONLY {
+				rights = grantedFile
+			}
 		default:
 			continue
 		}

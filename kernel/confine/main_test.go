@@ -2,9 +2,13 @@ package confine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"capsim/entities"
 	"capsim/entities/adversary"
@@ -21,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func registry() *entities.Registry {
-	r := entities.NewRegistry(adversary.Program(), sleeper(), exiter(), hog())
+	r := entities.NewRegistry(adversary.Program(), sleeper(), exiter(), hog(), granted())
 	for _, p := range echo.Programs() {
 		r.Register(p)
 	}
@@ -57,6 +61,54 @@ func hog() *entities.Program {
 				keep = append(keep, b)
 			}
 			fmt.Printf("allocated %d MiB\n", len(keep))
+			return 0
+		}}
+}
+
+// granted tries what its granted descriptors allow: 4 is a file opened
+// read-only, 5 a folder granted read-only, 6 a folder granted writable.
+// It prints one line per attempt: "NAME ok" or "NAME ERRNO".
+func granted() *entities.Program {
+	return &entities.Program{Name: "test-granted", Class: "demo.EchoClient",
+		Run: func(context.Context, *entities.Runtime, []string) int {
+			try := func(name string, err error) {
+				if err != nil {
+					var en syscall.Errno
+					if errors.As(err, &en) {
+						fmt.Printf("%s %s\n", name, unix.ErrnoName(en))
+						return
+					}
+					fmt.Printf("%s %v\n", name, err)
+					return
+				}
+				fmt.Printf("%s ok\n", name)
+			}
+			create := func(dirfd int) error {
+				fd, err := unix.Openat(dirfd, fmt.Sprintf("made-%d", os.Getpid()), unix.O_CREAT|unix.O_WRONLY, 0o644)
+				if err == nil {
+					unix.Close(fd)
+				}
+				return err
+			}
+			reopen := func(fd, flags int) error {
+				nfd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), flags, 0)
+				if err == nil {
+					unix.Close(nfd)
+				}
+				return err
+			}
+			try("read-file", reopen(4, unix.O_RDONLY))
+			try("write-file", reopen(4, unix.O_RDWR))
+			try("read-in-ro-dir", func() error {
+				fd, err := unix.Openat(5, "inside.txt", unix.O_RDONLY, 0)
+				if err == nil {
+					unix.Close(fd)
+				}
+				return err
+			}())
+			try("create-in-ro-dir", create(5))
+			try("remove-in-ro-dir", unix.Unlinkat(5, "inside.txt", 0))
+			try("create-in-rw-dir", create(6))
 			return 0
 		}}
 }

@@ -35,6 +35,9 @@ type plan struct {
 	// writes itself into and closes.
 	Granted int `json:"granted"`
 	Cgroups int `json:"cgroups"`
+	// WritableDirs says, per granted descriptor, whether a granted
+	// directory may be written beneath (a hostdir mounted rw).
+	WritableDirs []bool `json:"writable_dirs,omitempty"`
 	// Proc mounts a /proc of the entity's own PID namespace.
 	Proc bool `json:"proc,omitempty"`
 	// SetID switches to UID/GID before execution; Caps drops every

@@ -70,6 +70,11 @@ func trampoline(p *plan) error {
 	if err := dropPrivileges(p); err != nil {
 		return err
 	}
+	// The credential change cleared the parent-death signal; set it again
+	// before seccomp, which then refuses to change it.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("pdeathsig: %w", err)
+	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("no_new_privs: %w", err)
 	}
@@ -82,10 +87,6 @@ func trampoline(p *plan) error {
 		if err := loadSeccomp(); err != nil {
 			return err
 		}
-	}
-	// The credential change cleared the parent-death signal.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-		return fmt.Errorf("pdeathsig: %w", err)
 	}
 	err := execveat(p.ProgramFD, p.Argv, env)
 	return fmt.Errorf("exec %s: %w", p.Path, err)
