@@ -2,8 +2,12 @@ package idl
 
 import (
 	"bytes"
+	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
+
+	"capsim/diag"
 )
 
 // fuzzTypes are the types FuzzDecode picks from: every direction of every
@@ -67,13 +71,24 @@ func FuzzParse(f *testing.F) {
 			"x/P.idl": {Data: []byte(src)}, "x/P.edl": {Data: []byte(src)}, "x/P.cdl": {Data: []byte(src)},
 			"x/Q.idl": {Data: []byte("package x.Q\ninterface { M(); }")},
 			"x/C.cdl": {Data: []byte("component x.C\nendpoints { q : x.Q }")},
+			"x/D.edl": {Data: []byte("task class x.D\ncomponents { p : x.P }")}, // reaches x/P.cdl
 		}
 		l := NewLoader([]Root{{Dir: "r", FS: fsys}}, Options{MaxMessage: 1 << 16})
 		_, err1 := l.Package("x.P")
 		_, err2 := l.Class("x.P")
-		for _, err := range []error{err1, err2} {
-			if err != nil && !bytes.HasPrefix([]byte(err.Error()), []byte("r/x/")) && !bytes.Contains([]byte(err.Error()), []byte("not found")) {
-				t.Fatalf("error without a position: %v", err)
+		_, err3 := l.Class("x.D") // the component checker, on x/P.cdl
+		for _, err := range []error{err1, err2, err3} {
+			var list diag.List
+			if !errors.As(err, &list) {
+				if err != nil && !strings.Contains(err.Error(), "not found") {
+					t.Fatalf("error that is not a positioned list: %v", err)
+				}
+				continue
+			}
+			for _, e := range list { // every error, not just the first that Error() shows
+				if !strings.HasPrefix(e.Pos.File, "r/x/") || e.Pos.Line < 1 {
+					t.Fatalf("error without a position: %v", e)
+				}
 			}
 		}
 	})
