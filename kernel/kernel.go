@@ -71,6 +71,7 @@ type ExitStatus struct {
 	Signal  string // the signal's name, when killed by one
 	Started bool   // false when the execute was denied or the start failed
 	Err     string // why it did not start
+	Stopped bool   // killed by the kernel's Stop, at the end of the run
 }
 
 // New checks cfg and builds a kernel. Nothing starts until Start.

@@ -273,6 +273,7 @@ func (k *Kernel) waitExit(p *process) {
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		st.Signal = ws.Signal().String()
 		st.Code = -1
+		st.Stopped = ws.Signal() == syscall.SIGKILL && k.stopping.Load()
 	}
 	_ = err
 	k.reap(p)

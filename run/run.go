@@ -58,6 +58,9 @@ type Report struct {
 	// request, response, error, security) until the main tasks ended, a
 	// run's summary in two numbers.
 	Granted, Denied int
+	// Notes say what a user would want to know that no expectation
+	// checked: entities that failed during the run.
+	Notes []string
 }
 
 // OK reports whether every expectation held.
@@ -114,12 +117,40 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 		<-runCtx.Done()
 	}
 	k.Stop()
+	rep.Notes = unexpectedFailures(sc, k)
 	sys.flush()
 	for _, f := range sys.atEnd {
 		f()
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// unexpectedFailures notes the entities that ended with an error or a
+// signal, or could not start, during the run while no expectation looks
+// at how they ended: a run that passes with a crashed netstack should say
+// so.
+func unexpectedFailures(sc *scenario.Scenario, k *kernel.Kernel) []string {
+	checked := map[string]bool{}
+	for _, e := range sc.Expects {
+		if e.Kind == scenario.ExpectTask && e.Exit != nil {
+			checked[e.Task] = true
+		}
+	}
+	var notes []string
+	for _, e := range sc.Entities {
+		st, ended := k.Exit(e.Task)
+		switch {
+		case !ended || checked[e.Task] || st.Stopped:
+		case !st.Started:
+			notes = append(notes, fmt.Sprintf("%s did not start: %s", e.Task, st.Err))
+		case st.Signal != "":
+			notes = append(notes, fmt.Sprintf("%s was ended by signal %s", e.Task, st.Signal))
+		case st.Code != 0:
+			notes = append(notes, fmt.Sprintf("%s exited with code %d", e.Task, st.Code))
+		}
+	}
+	return notes
 }
 
 func (o Options) withDefaults() Options {

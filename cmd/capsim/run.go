@@ -114,6 +114,7 @@ func printReport(w io.Writer, rep *run.Report) {
 	if rep.OK() {
 		fmt.Fprintf(w, "ok   %s (%s, %d expectations; %s)\n", name, rep.Duration.Round(time.Millisecond),
 			len(rep.Scenario.Expects), decisions(rep))
+		printNotes(w, rep)
 		return
 	}
 	fmt.Fprintf(w, "FAIL %s (%s; %s)\n", name, rep.Duration.Round(time.Millisecond), decisions(rep))
@@ -121,6 +122,14 @@ func printReport(w io.Writer, rep *run.Report) {
 		// A failure may span lines (a property's counterexample): keep
 		// them all under the FAIL line.
 		fmt.Fprintf(w, "     %s\n", strings.ReplaceAll(strings.TrimRight(f, "\n"), "\n", "\n     "))
+	}
+	printNotes(w, rep)
+}
+
+// printNotes prints what no expectation checked but a user should see.
+func printNotes(w io.Writer, rep *run.Report) {
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "     note: %s (no expectation checks how it ended)\n", n)
 	}
 }
 
