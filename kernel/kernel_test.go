@@ -194,10 +194,12 @@ func TestKilledServerPeerGoneAndRestart(t *testing.T) {
 }
 
 func TestMalformedFramesAndForgedHandles(t *testing.T) {
-	s := startSystem(t, echoPair(t, "echo-server", "test-raw"), nil)
+	cfg := echoPair(t, "echo-server", "test-raw")
+	cfg.Entities[1].Limits.Message = 64
+	s := startSystem(t, cfg, nil)
 	s.wait(t)
 	s.expectExit(t, "client", 0)
-	for _, reason := range []string{"bad handle", "invalid message: "} {
+	for _, reason := range []string{"bad handle", "invalid message: ", "limit: message"} {
 		got := s.records(func(r *kernel.Record) bool {
 			return r.Src == "client" && r.Decision == "deny" && strings.HasPrefix(r.Reason, reason)
 		})

@@ -150,6 +150,11 @@ func runRaw(ctx context.Context, rt *entities.Runtime, args []string) int {
 			_, err := rt.Call(ctx, h, &ipc.Message{Endpoint: riid, Payload: ping, Handles: []ipc.Slot{{Handle: h, Rights: ipc.RightCall}}})
 			return err
 		}, ipc.Invalid},
+		{"a message over limits.message (64 bytes)", func() error {
+			p := binary.LittleEndian.AppendUint32(nil, 100)
+			_, err := rt.Call(ctx, h, &ipc.Message{Endpoint: riid, Method: 2, Payload: append(p, make([]byte, 100)...)})
+			return err
+		}, ipc.Limit},
 		{"a deadline already past", func() error {
 			b := frame(func(hdr *ipc.Header) []ipc.Slot { hdr.Deadline = 1; return nil }, ping)
 			_, err := rt.CallRaw(ctx, b)

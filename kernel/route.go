@@ -45,6 +45,10 @@ func (k *Kernel) handleFrame(p *process, b []byte, trunc bool) {
 		return
 	}
 	f, err := ipc.Decode(b, p.task.limits.Message)
+	if errors.Is(err, ipc.ErrTooLarge) {
+		k.malformed(p, b, ipc.Limit, "limit: message")
+		return
+	}
 	if err != nil {
 		k.malformed(p, b, ipc.Invalid, "invalid message: "+err.Error())
 		return
@@ -378,14 +382,18 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 	}
 }
 
-// errnoOf names the errno an error reply carries: its integer error
-// parameter "errno" (the convention of capsim's socket and file
-// interfaces), as the C name when it has one. "" without one.
+// errnoOf names the errno an error reply carries, as the C name when it
+// has one: the method's one error parameter when it is an integer, as the
+// generated Go code reads it (syscall.Errno), or else an integer error
+// parameter named errno. "" without one.
 func errnoOf(msg *idl.StructValue) string {
 	if msg == nil {
 		return ""
 	}
 	v, _ := msg.Get("errno")
+	if len(msg.Fields) == 1 {
+		v = msg.Fields[0]
+	}
 	var n uint64
 	switch v := v.(type) {
 	case uint64:

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,9 +44,27 @@ func (x *expectations) count(r *kernel.Record, kind scenario.ExpectKind) {
 		if kind == scenario.ExpectAudit {
 			m = e.Audit
 		}
-		if e.Kind == kind && m != nil && m.Matches(r.Field) {
+		if e.Kind == kind && m != nil && (m.Matches(r.Field) || m.Matches(x.scenarioRelative(r))) {
 			x.counts[i]++
 		}
+	}
+}
+
+// scenarioRelative is r's fields with the rule in a reason named relative
+// to the scenario folder ("denied by policy.psl:54:27", however the
+// scenario was named on the command line), so that an expectation holds
+// from any working directory.
+func (x *expectations) scenarioRelative(r *kernel.Record) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := r.Field(name)
+		if name == "reason" && x.sc.Dir != "" {
+			if rest, cut := strings.CutPrefix(v, "denied by "); cut {
+				if rel, err := filepath.Rel(x.sc.Dir, rest); err == nil && !strings.HasPrefix(rel, "..") {
+					v = "denied by " + filepath.ToSlash(rel)
+				}
+			}
+		}
+		return v, ok
 	}
 }
 

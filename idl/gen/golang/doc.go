@@ -15,4 +15,10 @@
 // fields (mtime_ns → MtimeNs), union → struct with Tag uint32 and one field
 // per variant (constants <Union><Variant> name the tags), typedef → a Go
 // type alias, const → an untyped Go constant.
+//
+// Errors: a method with error parameters gets <Method>Error, which a server
+// returns to send them. When its one error parameter is an integer it is
+// an errno: <Method>Error unwraps to syscall.Errno, and a server may return
+// any error wrapping a syscall.Errno (EIO for one that wraps none, or for
+// an errno the parameter cannot hold). The kernel's trace names it too.
 package golang
