@@ -60,7 +60,11 @@ func (k *Kernel) emitDecision(rec *Record, ev *policy.Event, d policy.Decision) 
 	}
 	if !d.Grant && k.cfg.Explain != nil {
 		if text := k.cfg.Explain(ev, d); text != "" {
-			fmt.Fprintf(k.output(), "capsim: explain: %s %s -> %s %s.%s denied:\n%s\n", rec.Kind, rec.Src, rec.Dst, rec.Endpoint, rec.Method, text)
+			what := rec.Method
+			if rec.Endpoint != "" {
+				what = rec.Endpoint + "." + rec.Method
+			}
+			fmt.Fprintf(k.output(), "capsim: explain: %s %s -> %s %s denied:\n%s\n", rec.Kind, rec.Src, rec.Dst, what, text)
 		}
 	}
 }

@@ -240,8 +240,16 @@ func (c *compiler) endpointCands(e *env, server []*idl.Class, check []Selector) 
 		for _, key := range []string{"endpoint", "interface", "component"} {
 			if s, ok := e.sel.Get(key); ok {
 				names := epNames
-				if key == "interface" {
+				switch key {
+				case "interface":
 					names = ifNames
+				case "component": // the first part of component endpoints' names
+					names = nil
+					for _, n := range epNames {
+						if comp, _, ok := strings.Cut(n, "."); ok && !slices.Contains(names, comp) {
+							names = append(names, comp)
+						}
+					}
 				}
 				c.errs.Addf(pickPos(check, s), "no %s %s in %s (%s)", key, s.Value, where, suggest(s.Value, names))
 				return

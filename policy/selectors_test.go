@@ -73,6 +73,7 @@ security src=x.Srv interface=x.Sec method=Check { assert (message.a == 7) }
 	}
 	bad := []struct{ src, want string }{
 		{"request dst=x.Srv component=zz { grant () }", "s.psl:4:29: no component zz in class x.Srv"},
+		{"request dst=x.Srv component=dbb { grant () }", "no component dbb in class x.Srv (did you mean db?)"},
 		{"request interface=x.C { grant () }", "no interface x.C in any used class"},
 		{"security src=x.Srv method=Chek { grant () }", "no security method Chek (did you mean Check?)"},
 		{"security endpoint=store { grant () }", "security events have no endpoint"},

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -155,6 +156,7 @@ func (v *validator) entity(e *Entity) {
 	if e.Host != "" {
 		ref(v, v.hosts, &e.Node, "host", what, "host", e.Host)
 	}
+	v.program(e, what)
 	ids := map[string]*Connection{}
 	for i := range e.Connections {
 		c := &e.Connections[i]
@@ -285,4 +287,27 @@ func (v *validator) fileRefs(what string, e *Entity) {
 			}
 		}
 	}
+}
+
+// program checks that a program given by path (not a built-in capsim:NAME)
+// exists, so that a typo is told with the scenario's other errors.
+func (v *validator) program(e *Entity, what string) {
+	if e.Program == "" || strings.HasPrefix(e.Program, "capsim:") {
+		return
+	}
+	path := e.Program
+	if !filepath.IsAbs(path) {
+		path = v.s.Path(path)
+	}
+	if _, err := os.Stat(path); err == nil {
+		return
+	}
+	var near []string
+	if ents, err := os.ReadDir(filepath.Dir(path)); err == nil {
+		for _, d := range ents {
+			near = append(near, d.Name())
+		}
+	}
+	hint := suggest(filepath.Base(path), near)
+	v.errorf(e.KeyPos("program"), "%s: program %q: no such file or folder%s", what, e.Program, hint)
 }

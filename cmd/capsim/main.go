@@ -40,7 +40,10 @@ func main() {
 	// built-in program started by the kernel runs here and exits.
 	confine.MainIfTrampoline()
 	builtin.Registry().MainIfEntity()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A reader of the output that goes away (capsim run ... | head) ends
+	// the run as Ctrl-C does, so that the trace and audit files are
+	// written, instead of killing capsim with SIGPIPE.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	code := capsim(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

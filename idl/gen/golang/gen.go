@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"capsim/diag"
 	"capsim/idl"
 )
 
@@ -19,7 +20,8 @@ type generator struct {
 	std     map[string]bool   // standard and capsim imports in use
 	idlPkgs map[string]string // IDL package name → import alias
 	names   map[string]string // top-level Go names → what declared them
-	errs    []string
+	errs    diag.List
+	at      diag.Pos // where the IDL declares what is being generated, for errors
 	dv      string // the decoder variable of decode statements
 }
 
@@ -30,6 +32,7 @@ func Generate(pkg *idl.Package, base, src string) ([]byte, error) {
 	g := &generator{
 		pkg: pkg, base: base, src: src, std: map[string]bool{},
 		idlPkgs: map[string]string{}, names: map[string]string{}, dv: "d",
+		at: diag.Pos{File: pkg.File, Line: 1, Col: 1},
 	}
 	g.assignImports()
 	g.consts()
@@ -37,8 +40,9 @@ func Generate(pkg *idl.Package, base, src string) ([]byte, error) {
 	if pkg.Interface != nil {
 		g.iface(pkg.Interface)
 	}
-	if len(g.errs) > 0 {
-		return nil, fmt.Errorf("generate Go for %s: %s", pkg.Name, strings.Join(g.errs, "; "))
+	if len(g.errs) > 0 { // names IDL allows that Go cannot tell apart
+		g.errs.Sort()
+		return nil, g.errs
 	}
 	raw := g.assemble()
 	out, err := format.Source(raw)
@@ -61,14 +65,15 @@ func (g *generator) p(format string, args ...any) {
 	g.body.WriteByte('\n')
 }
 
+// fail reports a problem at g.at, the declaration being generated.
 func (g *generator) fail(format string, args ...any) {
-	g.errs = append(g.errs, fmt.Sprintf(format, args...))
+	g.errs.Addf(g.at, format, args...)
 }
 
 // declare claims a top-level Go name, reporting a clash.
 func (g *generator) declare(name, what string) {
 	if prev, ok := g.names[name]; ok {
-		g.fail("Go name %s of %s clashes with %s", name, what, prev)
+		g.fail("Go name %s of %s clashes with %s; rename one", name, what, prev)
 		return
 	}
 	g.names[name] = what
@@ -242,6 +247,7 @@ func (g *generator) types() {
 		g.structType(n, g.pkg.Types[n])
 	}
 	for _, n := range aliases {
+		g.at = g.pkg.Types[n].Pos
 		g.declare(exported(n), "typedef "+n)
 		g.p("// %s is the IDL typedef %s.%s.", exported(n), g.pkg.Name, n)
 		g.p("type %s = %s\n", exported(n), g.goType(g.pkg.Types[n]))
@@ -259,7 +265,7 @@ func (g *generator) fieldNames(fs []*idl.Field, owner string, reserved ...string
 	for i, f := range fs {
 		out[i] = exported(f.Name)
 		if prev, ok := seen[out[i]]; ok {
-			g.fail("%s: %s: Go field name %s of %s clashes with %s; rename one", f.Pos, owner, out[i], f.Name, prev)
+			g.errs.Addf(f.Pos, "%s: Go field name %s of %s clashes with %s; rename one", owner, out[i], f.Name, prev)
 		}
 		seen[out[i]] = f.Name
 	}

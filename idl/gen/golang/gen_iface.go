@@ -90,6 +90,7 @@ func (g *generator) iface(it *idl.Interface) {
 	g.p("// Method numbers (MID) of %s.", it.Name)
 	g.p("const (")
 	for _, mv := range views {
+		g.at = mv.m.Pos
 		g.declare("Method"+mv.name, "method number of "+mv.m.Name)
 		g.p("\tMethod%s uint16 = %d", mv.name, mv.m.ID)
 	}
@@ -106,6 +107,7 @@ func (g *generator) iface(it *idl.Interface) {
 // errorType writes the typed error that carries a method's error
 // parameters.
 func (g *generator) errorType(mv *method) {
+	g.at = mv.m.Pos
 	g.declare(mv.errType, "error type of "+mv.m.Name)
 	full := g.pkg.Name + "." + mv.m.Name
 	g.p("// %s carries the error parameters of %s: a server returns it to", mv.errType, full)

@@ -10,6 +10,7 @@ import (
 // DecodeIDL methods.
 func (g *generator) structType(n string, t *idl.Type) {
 	name := exported(n)
+	g.at = t.Pos
 	g.declare(name, "type "+n)
 	if t.Kind == idl.Union {
 		g.unionType(name, t)
@@ -53,6 +54,7 @@ func (g *generator) unionType(name string, t *idl.Type) {
 	g.p("// Tags of %s.", name)
 	g.p("const (")
 	for i := range t.Fields {
+		g.at = t.Fields[i].Pos
 		g.declare(name+names[i], "tag of "+t.Name)
 		g.p("\t%s%s uint32 = %d", name, names[i], i)
 	}
