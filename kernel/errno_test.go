@@ -21,7 +21,7 @@ func TestErrnoOf(t *testing.T) {
 		{params("errno", uint64(4000)), "4000"}, // no name
 		{params("errno", uint64(1<<40)), "1099511627776"},
 		{params("errno", int64(-5)), "-5"},
-		{params("errno", "EPERM"), ""}, // not an integer
+		{params("errno", "EPERM"), ""},       // not an integer
 		{params("code", uint64(1)), "EPERM"}, // the one error parameter
 		{&idl.StructValue{Type: &idl.Type{Fields: []*idl.Field{{Name: "code"}, {Name: "detail"}}}, Fields: []any{uint64(1), "x"}}, ""},
 		{&idl.StructValue{Type: &idl.Type{Fields: []*idl.Field{{Name: "errno"}, {Name: "detail"}}}, Fields: []any{uint64(2), "x"}}, "ENOENT"},

@@ -88,4 +88,3 @@ func didYouMean(s string, names []string) string {
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
-

@@ -22,7 +22,7 @@ type generator struct {
 	names   map[string]string // top-level Go names → what declared them
 	errs    diag.List
 	at      diag.Pos // where the IDL declares what is being generated, for errors
-	dv      string // the decoder variable of decode statements
+	dv      string   // the decoder variable of decode statements
 }
 
 // Generate returns the gofmt'd Go source for pkg. base is the import path
