@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"capsim/api/capsim/socket"
+	"capsim/ipc"
 )
 
 // acceptor runs the server handshakes of one listening socket in the
@@ -40,8 +41,12 @@ type accepted struct {
 	peer socket.Addr
 }
 
-// maxPending bounds the connections an acceptor holds.
-const maxPending = 64
+// maxPending bounds the connections an acceptor holds. Each handshake
+// holds a downstream call (its Recv), and the entity has only so many
+// calls in flight (limits.inflight, 64 by default): half of them is the
+// most silent peers can take, so the listener and the sessions keep the
+// rest.
+const maxPending = 32
 
 // errListenerClosed ends an acceptor whose listener was closed.
 var errListenerClosed = errors.New("listener closed")
@@ -107,7 +112,10 @@ func transientAccept(err error) bool {
 			return true
 		}
 	}
-	return false
+	// The kernel refused the downstream call for a limit of this entity
+	// (calls in flight, queued bytes): a shortage that passes, not the
+	// end of the listener.
+	return errors.Is(err, ipc.ErrLimit)
 }
 
 // acceptDown accepts one downstream connection, waiting in Poll when the

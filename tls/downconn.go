@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"capsim/api/capsim/socket"
+	"capsim/ipc"
 )
 
 // Linux numbers used by the terminator (capsim.Socket uses Linux's).
@@ -245,7 +246,18 @@ func (c *downConn) Close() error {
 		c.cancel()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		c.closeErr = c.down.Close(ctx, c.fd)
+		// A Close the kernel refuses for a passing limit is tried again:
+		// else the downstream socket would be lost to the backend's quota.
+		for backoff := 5 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+			c.closeErr = c.down.Close(ctx, c.fd)
+			if !errors.Is(c.closeErr, ipc.ErrLimit) || ctx.Err() != nil {
+				break
+			}
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+		}
 	})
 	return c.closeErr
 }

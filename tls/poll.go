@@ -25,6 +25,9 @@ type pollSet struct {
 func (t *Terminator) splitPoll(ctx context.Context, fds []socket.PollFd) *pollSet {
 	p := &pollSet{revents: make([]uint16, len(fds))}
 	for i, pfd := range fds {
+		if pfd.Fd < 0 {
+			continue // as poll(2): skipped, revents 0
+		}
 		s, err := t.sock(ctx, pfd.Fd)
 		if err != nil {
 			p.revents[i] = pollNval

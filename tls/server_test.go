@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"capsim/api/capsim/socket"
+	"capsim/ipc"
 )
 
 // terminatorApp is an application calling a terminator over the
@@ -538,5 +540,42 @@ func TestTerminatorVerifyClient(t *testing.T) {
 	}
 	if _, err := ParseFlags([]string{"--verify-client"}); err == nil {
 		t.Error("--verify-client without --ca was accepted")
+	}
+}
+
+// TestTransientAccept: a downstream accept refused for a limit of the
+// entity (its calls in flight, filled by silent peers' handshakes) is
+// retried, never the end of the listener.
+func TestTransientAccept(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&ipc.Error{Status: ipc.Limit, Reason: "limit: inflight"}, true},
+		{fmt.Errorf("accept: %w", syscall.EMFILE), true},
+		{syscall.ECONNABORTED, true},
+		{syscall.EBADF, false},
+		{&ipc.Error{Status: ipc.PeerGone}, false},
+	} {
+		if got := transientAccept(tt.err); got != tt.want {
+			t.Errorf("transientAccept(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestTerminatorPollSkipsNegativeFds: as poll(2), a negative descriptor is
+// skipped (revents 0, and it does not end the wait), an unknown one gets
+// POLLNVAL in its own entry.
+func TestTerminatorPollSkipsNegativeFds(t *testing.T) {
+	ctx, srvApp, _ := terminatorPair(t, false)
+	lfd, _ := listenVia(t, ctx, srvApp, sockStream|sockNonblock)
+	start := time.Now()
+	rev, n, err := srvApp.Poll(ctx, []socket.PollFd{{Fd: -1, Events: pollIn}}, 200)
+	if err != nil || n != 0 || rev[0] != 0 || time.Since(start) < 150*time.Millisecond {
+		t.Errorf("poll of only -1 = %v, %d, %v after %v; want a wait of the whole timeout with nothing", rev, n, err, time.Since(start))
+	}
+	rev, n, err = srvApp.Poll(ctx, []socket.PollFd{{Fd: -1, Events: pollIn}, {Fd: lfd, Events: pollIn}, {Fd: 999, Events: pollIn}}, 0)
+	if err != nil || n != 1 || rev[0] != 0 || rev[1] != 0 || rev[2] != pollNval {
+		t.Errorf("poll [-1, idle listener, 999] = %v, %d, %v; want [0 0 POLLNVAL], 1", rev, n, err)
 	}
 }

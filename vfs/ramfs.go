@@ -318,7 +318,15 @@ func (fs *RamFS) Truncate(name string, size int64) error {
 }
 
 // resize sets n's size, all or nothing; fs.mu must be held for writing.
+// MaxRamFile is the largest file a RamFS holds, with or without a size:
+// a write far beyond the end would otherwise allocate the hole at once
+// and end the entity (a ramfs is not sparse).
+const MaxRamFile = 1 << 30
+
 func (fs *RamFS) resize(n *ramNode, size int64) error {
+	if size > MaxRamFile {
+		return syscall.EFBIG
+	}
 	grow := size - int64(len(n.data))
 	if grow > 0 && fs.size > 0 && grow > fs.size-fs.used {
 		return syscall.ENOSPC

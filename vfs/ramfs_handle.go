@@ -157,6 +157,9 @@ func (h *ramHandle) writeAt(p []byte, off int64, appending bool) (int, int64, er
 		return 0, 0, syscall.EFBIG
 	}
 	end := off + int64(len(p))
+	if end > MaxRamFile {
+		return 0, 0, syscall.EFBIG
+	}
 	if grow := end - int64(len(d)); grow > 0 && fs.size > 0 && grow > fs.size-fs.used {
 		end -= grow - (fs.size - fs.used)
 		if end <= off {

@@ -76,6 +76,24 @@ func TestRamFSUnbounded(t *testing.T) {
 	}
 }
 
+// TestRamFSFarWrite: without a size, a write or truncate far beyond the
+// end is EFBIG, not an allocation of the whole hole (which ended the VFS
+// entity with an out-of-memory crash).
+func TestRamFSFarWrite(t *testing.T) {
+	fs := NewRamFS(RamFSOptions{})
+	f := newFiles(t, fs)
+	fd, err := f.Open(bg, client, "/big", O_RDWR|O_CREAT, 0o644)
+	must(t, err)
+	_, err = f.PWrite(bg, client, fd, []byte("x"), 1<<40)
+	wantErrno(t, "write at 1 TiB", err, syscall.EFBIG)
+	wantErrno(t, "truncate to 4 EiB", f.Truncate(bg, client, "/big", 1<<62), syscall.EFBIG)
+	_, err = f.PWrite(bg, client, fd, []byte("x"), 1<<20)
+	wantErrno(t, "write at 1 MiB", err, 0)
+	if got := fs.Used(); got != 1<<20+1 {
+		t.Errorf("used %d, want %d", got, 1<<20+1)
+	}
+}
+
 func TestRamFSNameChecks(t *testing.T) {
 	fs := NewRamFS(RamFSOptions{})
 	for _, name := range []string{"/abs", "a//b", "a/./b", "../x", "a/", "x\x00"} {

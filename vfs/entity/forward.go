@@ -185,21 +185,40 @@ func (f *forwarder) Close(ctx context.Context, fd int32) error {
 
 // Poll implements socket.Server.
 func (f *forwarder) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs int32) ([]uint16, uint32, error) {
+	// As poll(2): a negative descriptor is skipped; one that is not the
+	// caller's (unknown, or another client's, which must not be looked
+	// at) gets POLLNVAL in its own entry, and the call does not wait.
 	me := clientOf(ctx)
+	down := append([]socket.PollFd(nil), fds...)
+	var nval []int
 	f.mu.Lock()
-	for _, p := range fds {
-		if owner, ok := f.owner[p.Fd]; !ok || owner != me {
-			f.mu.Unlock()
-			return nil, 0, syscall.EBADF
+	for i, p := range fds {
+		if owner, ok := f.owner[p.Fd]; p.Fd >= 0 && (!ok || owner != me) {
+			down[i].Fd = -1
+			nval = append(nval, i)
 		}
 	}
 	f.mu.Unlock()
+	if len(nval) > 0 {
+		timeoutMs = 0
+	}
 	c, err := f.down.Client(ctx)
 	if err != nil {
 		return nil, 0, f.errnoOf(err)
 	}
-	return c.Poll(ctx, fds, timeoutMs)
+	rev, n, err := c.Poll(ctx, down, timeoutMs)
+	if err != nil || len(rev) != len(fds) {
+		return rev, n, err
+	}
+	for _, i := range nval {
+		rev[i] = pollNval
+		n++
+	}
+	return rev, n, nil
 }
+
+// pollNval is POLLNVAL: an entry's descriptor is not open.
+const pollNval = 0x20
 
 // GetSockOpt implements socket.Server.
 func (f *forwarder) GetSockOpt(ctx context.Context, fd, level, name int32, size uint32) ([]byte, error) {
