@@ -58,6 +58,12 @@ type Handler interface {
 	Serve(ctx context.Context, req *Request, r Responder)
 }
 
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ctx context.Context, req *Request, r Responder)
+
+// Serve calls f.
+func (f HandlerFunc) Serve(ctx context.Context, req *Request, r Responder) { f(ctx, req, r) }
+
 type badgeKey struct{}
 
 // WithBadge returns a context carrying the caller's badge; the entity

@@ -132,8 +132,24 @@ func errnoOf(err error) error {
 	return syscall.EIO
 }
 
+// MaxSocketsPerClient is how many sockets one client may hold through a
+// terminator (EMFILE beyond): every one holds a socket downstream, where
+// the terminator's clients share one quota.
+const MaxSocketsPerClient = 256
+
+// full reports whether the calling client holds MaxSocketsPerClient.
+func (t *Terminator) full(ctx context.Context) bool {
+	c := t.client(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(c.socks) >= MaxSocketsPerClient
+}
+
 // Socket implements socket.Server: a downstream socket, TLS if a stream.
 func (t *Terminator) Socket(ctx context.Context, domain, socktype, protocol int32) (int32, error) {
+	if t.full(ctx) {
+		return -1, syscall.EMFILE
+	}
 	down, err := t.down.Socket(ctx, domain, socktype, protocol)
 	if err != nil {
 		return -1, errnoOf(err)
@@ -260,6 +276,9 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 	s, down, err := t.downFD(ctx, fd)
 	if err != nil {
 		return -1, socket.Addr{}, err
+	}
+	if t.full(ctx) {
+		return -1, socket.Addr{}, syscall.EMFILE // as accept(2) at the descriptor limit
 	}
 	if !s.tls {
 		conn, peer, err := t.down.Accept(ctx, down, flags)

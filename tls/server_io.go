@@ -46,6 +46,9 @@ func (t *Terminator) Listen(ctx context.Context, fd int32, backlog int32) error 
 	if err != nil {
 		return err
 	}
+	if s.tls && t.cfg.Certificate != nil && t.listeners(ctx) >= MaxListenersPerClient {
+		return syscall.ENOBUFS
+	}
 	if err := t.down.Listen(ctx, down, backlog); err != nil {
 		return errnoOf(err)
 	}
@@ -53,6 +56,31 @@ func (t *Terminator) Listen(ctx context.Context, fd int32, backlog int32) error 
 		t.acceptorOf(ctx, s)
 	}
 	return nil
+}
+
+// MaxListenersPerClient is how many listening TLS sockets one client may
+// have (ENOBUFS beyond): each keeps a call downstream in flight, and the
+// terminator has only so many (limits.inflight) for all its clients.
+const MaxListenersPerClient = 8
+
+// listeners counts the calling client's TLS listeners.
+func (t *Terminator) listeners(ctx context.Context) int {
+	c := t.client(ctx)
+	t.mu.Lock()
+	socks := make([]*tsock, 0, len(c.socks))
+	for _, s := range c.socks {
+		socks = append(socks, s)
+	}
+	t.mu.Unlock()
+	n := 0
+	for _, s := range socks {
+		s.mu.Lock()
+		if s.acc != nil {
+			n++
+		}
+		s.mu.Unlock()
+	}
+	return n
 }
 
 // Send implements socket.Server: encrypts data into TLS records.

@@ -579,3 +579,44 @@ func TestTerminatorPollSkipsNegativeFds(t *testing.T) {
 		t.Errorf("poll [-1, idle listener, 999] = %v, %d, %v; want [0 0 POLLNVAL], 1", rev, n, err)
 	}
 }
+
+// TestTerminatorPerClientLimits: one client's sockets and listeners are
+// bounded (EMFILE, ENOBUFS), and another client still gets its own.
+func TestTerminatorPerClientLimits(t *testing.T) {
+	f := newFixture(t)
+	term := NewTerminator(f.serverConfig("cloud", false), socketClient(newOSBackend(t), 100, "tls"), nil)
+	t.Cleanup(func() { term.Forget(context.Background(), 1); term.Forget(context.Background(), 2) })
+	hog, other := socketClient(term, 1, "hog"), socketClient(term, 2, "other")
+	ctx := testCtx(t)
+	var fds []int32
+	for range MaxSocketsPerClient {
+		fd, err := hog.Socket(ctx, afInet, sockStream, 0)
+		if err != nil {
+			t.Fatalf("socket %d: %v", len(fds), err)
+		}
+		fds = append(fds, fd)
+	}
+	if _, err := hog.Socket(ctx, afInet, sockStream, 0); !errors.Is(err, syscall.EMFILE) {
+		t.Errorf("socket past the limit: %v, want EMFILE", err)
+	}
+	if _, err := other.Socket(ctx, afInet, sockStream, 0); err != nil {
+		t.Errorf("another client's socket: %v", err)
+	}
+	for _, fd := range fds[MaxListenersPerClient+1:] {
+		if err := hog.Close(ctx, fd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, fd := range fds[:MaxListenersPerClient+1] {
+		if err := hog.Bind(ctx, fd, sockAddr(netip.MustParseAddrPort("127.0.0.1:0"))); err != nil {
+			t.Fatal(err)
+		}
+		err := hog.Listen(ctx, fd, 4)
+		switch {
+		case i < MaxListenersPerClient && err != nil:
+			t.Fatalf("listener %d: %v", i, err)
+		case i == MaxListenersPerClient && !errors.Is(err, syscall.ENOBUFS):
+			t.Errorf("listener past the limit: %v, want ENOBUFS", err)
+		}
+	}
+}

@@ -39,7 +39,9 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	term := tls.NewTerminator(cfg, down, hooks)
 	rt.OnGone(func(b *ipc.Badge) { term.Forget(context.Background(), b.ID) }) // sessions of an ended client end too
-	if err := rt.Handle(socket.InterfaceName, socket.NewDispatcher(term)); err != nil {
+	// A client's blocked calls take at most fairShare of the entity's calls
+	// downstream, so that one client never stalls the rest.
+	if err := rt.Handle(socket.InterfaceName, ipc.FairShare(socket.NewDispatcher(term), fairShare)); err != nil {
 		fmt.Fprintf(rt.Stderr(), "tls: %v\n", err)
 		return 2
 	}
@@ -48,3 +50,9 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	return 0
 }
+
+// fairShare is how many requests of one client the terminator serves at
+// once: three quarters of the default in-flight limit (64) of its own
+// calls downstream, which a client's blocked receives would otherwise
+// fill.
+const fairShare = 48

@@ -55,8 +55,30 @@ func (f *forwarder) own(ctx context.Context, fd int32) {
 	f.mu.Unlock()
 }
 
+// MaxSocketsPerClient is how many sockets one client may hold through
+// the VFS (EMFILE beyond): the netstack sees one client, the VFS, and
+// its per-client quota is the VFS clients' together.
+const MaxSocketsPerClient = 256
+
+// full reports whether the calling client holds MaxSocketsPerClient.
+func (f *forwarder) full(ctx context.Context) bool {
+	me := clientOf(ctx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, owner := range f.owner {
+		if owner == me {
+			n++
+		}
+	}
+	return n >= MaxSocketsPerClient
+}
+
 // Socket implements socket.Server.
 func (f *forwarder) Socket(ctx context.Context, domain, socktype, protocol int32) (int32, error) {
+	if f.full(ctx) {
+		return -1, syscall.EMFILE
+	}
 	c, err := f.down.Client(ctx)
 	if err != nil {
 		return -1, f.errnoOf(err)
@@ -91,6 +113,9 @@ func (f *forwarder) Accept(ctx context.Context, fd int32, flags uint32) (int32, 
 	c, err := f.client(ctx, fd)
 	if err != nil {
 		return -1, socket.Addr{}, err
+	}
+	if f.full(ctx) {
+		return -1, socket.Addr{}, syscall.EMFILE // as accept(2) at the descriptor limit
 	}
 	conn, peer, err := c.Accept(ctx, fd, flags)
 	if err == nil {

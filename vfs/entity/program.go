@@ -92,7 +92,9 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 			fmt.Fprintf(rt.Stderr(), "vfs: network backend unavailable: %v\n", err)
 		})
 		rt.OnGone(func(b *ipc.Badge) { fwd.drop(b.ID) }) // and its sockets downstream
-		_ = rt.Handle(socket.InterfaceName, socket.NewDispatcher(fwd))
+		// A client's blocked calls take at most fairShare of the VFS's
+		// calls to the netstack, so that one client never stalls the rest.
+		_ = rt.Handle(socket.InterfaceName, ipc.FairShare(socket.NewDispatcher(fwd), fairShare))
 		served++
 	}
 	if served == 0 {
@@ -104,3 +106,9 @@ func run(ctx context.Context, rt *entities.Runtime, args []string) int {
 	}
 	return 0
 }
+
+// fairShare is how many requests of one client the network backend serves
+// at once: three quarters of the default in-flight limit (64) of the VFS's
+// own calls to the netstack, which a client's blocked receives would
+// otherwise fill.
+const fairShare = 48
