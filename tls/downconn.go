@@ -25,6 +25,7 @@ const (
 	sockNonblock = 0x800
 	msgPeek      = 0x2
 	msgDontWait  = 0x40
+	shutRd       = 0
 	shutWr       = 1
 	shutRdWr     = 2
 	pollIn       = 0x1

@@ -86,6 +86,9 @@ func (t *Terminator) listeners(ctx context.Context) int {
 // Send implements socket.Server: encrypts data into TLS records.
 func (t *Terminator) Send(ctx context.Context, fd int32, data []byte, flags uint32) (uint32, error) {
 	s, sess, err := t.session(ctx, fd)
+	if errors.Is(err, syscall.ENOTCONN) {
+		return 0, syscall.EPIPE // as send(2) on a stream socket that is not connected
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -203,6 +206,9 @@ func (t *Terminator) RecvMsg(ctx context.Context, fd int32, size uint32, flags u
 // Shutdown implements socket.Server: SHUT_WR and SHUT_RDWR send
 // close_notify first; then the downstream socket is shut down.
 func (t *Terminator) Shutdown(ctx context.Context, fd int32, how int32) error {
+	if how != shutRd && how != shutWr && how != shutRdWr {
+		return syscall.EINVAL // as shutdown(2), before the socket's state
+	}
 	s, sess, err := t.session(ctx, fd)
 	if err != nil {
 		return err

@@ -289,8 +289,11 @@ func TestTerminatorClientsApart(t *testing.T) {
 	if err := a.SetSockOpt(ctx, fa, LevelTLS, 99, nil); !errors.Is(err, syscall.ENOPROTOOPT) {
 		t.Errorf("unknown TLS option: %v", err)
 	}
-	if _, err := a.Send(ctx, fa, []byte("x"), 0); !errors.Is(err, syscall.ENOTCONN) {
-		t.Errorf("send before connect: %v, want ENOTCONN", err)
+	if _, err := a.Send(ctx, fa, []byte("x"), 0); !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("send before connect: %v, want EPIPE (as Linux on a stream socket)", err)
+	}
+	if err := a.Shutdown(ctx, fa, 5); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("shutdown how=5: %v, want EINVAL", err)
 	}
 	rev, n, err := a.Poll(ctx, []socket.PollFd{{Fd: 42, Events: pollIn}}, 0)
 	if err != nil || n != 1 || rev[0] != pollNval {
