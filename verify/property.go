@@ -12,10 +12,13 @@ import (
 
 // Result is the outcome of one property.
 type Result struct {
-	Name  string   `json:"name"`
-	Kind  string   `json:"kind"` // only_through, no_path, calls, tcb
-	Holds bool     `json:"holds"`
-	Pos   diag.Pos `json:"-"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"` // only_through, no_path, calls, tcb
+	Holds bool   `json:"holds"`
+	// Vacuous says why a property holds for want of anything to check:
+	// only_through when no path leads from its from to its to at all.
+	Vacuous string   `json:"vacuous,omitempty"`
+	Pos     diag.Pos `json:"-"`
 	// Counterexamples show why a property fails: a path, or the calls
 	// beyond what calls allows.
 	Counterexamples []Counterexample `json:"counterexamples,omitempty"`
@@ -59,6 +62,8 @@ func (g *Graph) CheckProperty(p *scenario.Property) Result {
 		}
 		if hops := g.Path(o.From, o.To, o.Via); hops != nil {
 			r.fail(fmt.Sprintf("%s reaches %s avoiding %s", o.From, o.To, strings.Join(o.Via, ", ")), hops)
+		} else if g.Path(o.From, o.To, nil) == nil {
+			r.Vacuous = fmt.Sprintf("no path leads from %s to %s at all", o.From, o.To)
 		}
 	case p.NoPath != nil:
 		r.Kind = "no_path"

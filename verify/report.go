@@ -16,6 +16,9 @@ func WriteText(w io.Writer, results []Result) error {
 	var b strings.Builder
 	for _, r := range results {
 		verdict := "holds"
+		if r.Vacuous != "" {
+			verdict += " (vacuously: " + r.Vacuous + ")"
+		}
 		if !r.Holds {
 			verdict = "FAILS"
 		}

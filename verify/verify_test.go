@@ -13,6 +13,7 @@ import (
 
 	"capsim/diag"
 	"capsim/policy"
+	"capsim/scenario"
 )
 
 // copyDir copies a testdata folder to a temp folder, appending extra to
@@ -339,5 +340,26 @@ func TestDeniedStartAndConnect(t *testing.T) {
 		if e := g.Edge(policy.Request, "client", "server", "echo", "Ping"); e != nil && e.Status != Never {
 			t.Errorf("%s: client -> server Ping is %v, want never or absent", dir, e.Status)
 		}
+	}
+}
+
+// TestOnlyThroughVacuous: only_through holds when no path exists at all,
+// and says so.
+func TestOnlyThroughVacuous(t *testing.T) {
+	g, err := Load("testdata/never-starts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := g.CheckProperty(&scenario.Property{Name: "p", OnlyThrough: &scenario.OnlyThrough{From: "client", To: "server", Via: []string{"client"}}})
+	if !r.Holds || r.Vacuous != "" {
+		t.Errorf("via the source itself: %+v", r)
+	}
+	r = g.CheckProperty(&scenario.Property{Name: "p", OnlyThrough: &scenario.OnlyThrough{From: "client", To: "server", Via: []string{"kernel"}}})
+	if !r.Holds || r.Vacuous != "no path leads from client to server at all" {
+		t.Errorf("no path at all: %+v", r)
+	}
+	var b bytes.Buffer
+	if err := WriteText(&b, []Result{r}); err != nil || !strings.Contains(b.String(), "p: holds (vacuously: no path leads from client to server at all)") {
+		t.Errorf("WriteText = %q, %v", b.String(), err)
 	}
 }
