@@ -273,8 +273,10 @@ func (k *Kernel) waitExit(p *process) {
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		st.Signal = ws.Signal().String()
 		st.Code = -1
-		st.Stopped = ws.Signal() == syscall.SIGKILL && k.stopping.Load()
 	}
+	// Ended while the kernel stops the system: killed by it, or failing
+	// because a server it needed was.
+	st.Stopped = k.stopping.Load()
 	_ = err
 	k.reap(p)
 	rec := &Record{Kind: "exit", Src: p.task.spec.Task, SrcClass: p.task.spec.Class, SrcSID: uint64(p.sid), PID: p.pid, Signal: st.Signal}

@@ -292,7 +292,19 @@ func (k *Kernel) replyCore(p *process, f *ipc.Frame, tg target, r kernelReply, s
 		k.replyStatus(p, f.Txn, ipc.Denied, d.Reason)
 		return
 	}
-	_ = p.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindReply, Txn: f.Txn, Endpoint: f.Endpoint, Method: f.Method, Status: r.status}, r.slots, r.payload))
+	if err := p.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindReply, Txn: f.Txn, Endpoint: f.Endpoint, Method: f.Method, Status: r.status}, r.slots, r.payload)); err != nil {
+		// Not delivered: the caller never learns of the new handle, so it
+		// must not hold it (and count it toward limits.handles).
+		if r.fresh != nil {
+			k.hmu.Lock()
+			revoke(r.fresh)
+			k.hmu.Unlock()
+		}
+		_, reason := undelivered(err)
+		k.emit(&Record{Kind: "error", Src: CoreTask, Dst: p.task.spec.Task, SrcClass: CoreClass, DstClass: p.task.spec.Class,
+			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: f.Txn})
+		return
+	}
 	if r.after != nil {
 		r.after()
 	}

@@ -59,7 +59,10 @@ func checkSlotRefs(msg *idl.StructValue, nslots int) error {
 	walk = func(v any) error {
 		switch v := v.(type) {
 		case idl.HandleSlot:
-			if int(v) >= nslots || seen[v] {
+			if int(v) >= nslots {
+				return fmt.Errorf("handle slot %d is beyond the message's %d", v, nslots)
+			}
+			if seen[v] {
 				return fmt.Errorf("handle slot %d is named twice", v)
 			}
 			seen[v] = true

@@ -50,11 +50,18 @@ func (p *parser) parseBinary(level int) Expr {
 		return p.parseUnary()
 	}
 	x := p.parseBinary(level + 1)
+	// A chain a && b && ... builds a tree as deep as it is long, which
+	// the passes after the parser walk recursively: each operator counts
+	// as a level of nesting.
+	levels := 0
+	defer func() { p.depth -= levels }()
 	for {
 		op := p.binaryOp(level)
 		if op == "" {
 			return x
 		}
+		p.nest()
+		levels++
 		t := p.next()
 		y := p.parseBinary(level + 1)
 		x = &BinaryExpr{Op: op, X: x, Y: y, Pos: t.pos}

@@ -95,6 +95,7 @@ func TestParseErrors(t *testing.T) {
 		{"execute { assert (" + strings.Repeat("(", 600) + "true" + strings.Repeat(")", 600) + ") }", `e.psl:1:518: nested more than 1000 levels deep`},
 		{"execute {" + strings.Repeat(" match method=main {", 1001), `e.psl:1:20009: nested more than 1000 levels deep`},
 		{"policy object f : Flow { config = { states : " + strings.Repeat("[", 1000) + " } }", `e.psl:1:1045: nested more than 1000 levels deep`},
+		{"execute { assert (true" + strings.Repeat(" && true", 1200) + ") }", `e.psl:1:8003: nested more than 1000 levels deep`},
 		{"request { frob (x) }", `e.psl:1:11: expected a rule (grant, deny, assert or object.method {...}), found "frob"`},
 	}
 	for _, tt := range tests {

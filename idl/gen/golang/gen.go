@@ -255,11 +255,13 @@ func (g *generator) types() {
 }
 
 // fieldNames returns the Go names of fields, reporting clashes.
-// Every generated struct has the methods EncodeIDL and DecodeIDL.
+// reserved are the generated fields and methods of the type (Tag;
+// EncodeIDL and DecodeIDL of structs and unions; Error and Unwrap of error
+// types).
 func (g *generator) fieldNames(fs []*idl.Field, owner string, reserved ...string) []string {
-	seen := map[string]string{"EncodeIDL": "a generated method", "DecodeIDL": "a generated method"}
+	seen := map[string]string{}
 	for _, r := range reserved {
-		seen[r] = "a generated field"
+		seen[r] = "a generated field or method"
 	}
 	out := make([]string, len(fs))
 	for i, f := range fs {

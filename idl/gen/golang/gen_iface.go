@@ -113,7 +113,7 @@ func (g *generator) errorType(mv *method) {
 	g.p("// %s carries the error parameters of %s: a server returns it to", mv.errType, full)
 	g.p("// send them, and a client gets it when the server did.")
 	g.p("type %s struct {", mv.errType)
-	names := g.fieldNames(mv.m.Err.Fields, full+" error")
+	names := g.fieldNames(mv.m.Err.Fields, full+" error", "Error", "Unwrap")
 	for i, p := range mv.errs {
 		g.p("\t%s %s", names[i], p.typ)
 	}

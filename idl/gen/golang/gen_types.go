@@ -16,7 +16,7 @@ func (g *generator) structType(n string, t *idl.Type) {
 		g.unionType(name, t)
 		return
 	}
-	names := g.fieldNames(t.Fields, t.Name)
+	names := g.fieldNames(t.Fields, t.Name, "EncodeIDL", "DecodeIDL")
 	g.p("// %s is the IDL struct %s.", name, t.Name)
 	g.p("type %s struct {", name)
 	for i, f := range t.Fields {
@@ -41,7 +41,7 @@ func (g *generator) structType(n string, t *idl.Type) {
 // unionType writes a union as a struct with a Tag and one field per
 // variant; only the variant Tag selects is encoded.
 func (g *generator) unionType(name string, t *idl.Type) {
-	names := g.fieldNames(t.Fields, t.Name, "Tag")
+	names := g.fieldNames(t.Fields, t.Name, "Tag", "EncodeIDL", "DecodeIDL")
 	g.p("// %s is the IDL union %s: Tag selects the variant that is set", name, t.Name)
 	g.p("// and encoded (the %s... constants); the other variant fields are", name)
 	g.p("// ignored when encoding and left zero when decoding.")

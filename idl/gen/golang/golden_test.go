@@ -2,13 +2,16 @@ package golang
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"capsim/diag"
 	"capsim/idl"
 )
 
@@ -173,5 +176,27 @@ func TestFilesRefuseOneDirectoryForTwoPackages(t *testing.T) {
 	_, err := Files([]*idl.Package{a, b}, "m/gen")
 	if err == nil || !strings.Contains(err.Error(), "k/Typeidl.idl: packages k.Type and k.Typeidl both map to the Go package k/typeidl") {
 		t.Errorf("Files = %v", err)
+	}
+}
+
+// TestErrorFieldsClashWithMethods: an error parameter named like the
+// error type's methods (Error, Unwrap) is a positioned error, not code
+// that does not compile.
+func TestErrorFieldsClashWithMethods(t *testing.T) {
+	fsys := fstest.MapFS{"x/E.idl": {Data: []byte("package x.E\ninterface {\n    A(error UInt8 unwrap);\n    B(in UInt8 x, error UInt8 error, error UInt8 b);\n}\n")}}
+	l := idl.NewLoader([]idl.Root{{Dir: "r", FS: fsys}}, idl.Options{})
+	p, err := l.Package("x.E")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Generate(p, "m/gen", "x/E.idl")
+	var list diag.List
+	if !errors.As(err, &list) || len(list) != 2 {
+		t.Fatalf("Generate: %v; want two positioned errors", err)
+	}
+	for i, want := range []string{"r/x/E.idl:3:19: x.E.A error: Go field name Unwrap of unwrap clashes", "r/x/E.idl:4:"} {
+		if got := list[i].Error(); !strings.HasPrefix(got, want) {
+			t.Errorf("error %d = %q, want %q...", i, got, want)
+		}
 	}
 }
