@@ -120,9 +120,13 @@ func (v *validator) match(what string, m *Match) {
 		v.errorf(m.KeyPos("decision"), "%s: decision %q is not grant or deny%s", what, *m.Decision,
 			suggest(*m.Decision, decisions))
 	}
-	if m.Errno != nil && !knownErrno(*m.Errno) {
-		v.errorf(m.KeyPos("errno"), "%s: errno %q is not an errno name (ECONNREFUSED) or number%s", what, *m.Errno,
-			suggest(*m.Errno, errnoNames()))
+	if m.Errno != nil {
+		if alias, ok := errnoAliases[*m.Errno]; ok {
+			v.errorf(m.KeyPos("errno"), "%s: errno %s is written %s in the trace (the same number)", what, *m.Errno, alias)
+		} else if !knownErrno(*m.Errno) {
+			v.errorf(m.KeyPos("errno"), "%s: errno %q is not an errno name (ECONNREFUSED) or number%s", what, *m.Errno,
+				suggest(*m.Errno, errnoNames()))
+		}
 	}
 	for _, f := range []struct {
 		key  string
@@ -195,10 +199,14 @@ func errnoNames() []string {
 	return names
 }
 
+// errnoAliases are C names that share a number with the name the trace
+// gives it.
+var errnoAliases = map[string]string{"EWOULDBLOCK": "EAGAIN", "ENOTSUP": "EOPNOTSUPP", "EDEADLOCK": "EDEADLK"}
+
 // knownErrno reports whether s can be an error record's errno: a name or
-// a number.
+// a number (negative for a signed error parameter).
 func knownErrno(s string) bool {
-	if _, err := strconv.ParseUint(s, 10, 32); err == nil {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return true
 	}
 	return slices.Contains(errnoNames(), s)
