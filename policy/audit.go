@@ -2,8 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+
+	"capsim/idl"
 )
 
 // auditKSS says which decisions of one object's rules a level audits.
@@ -150,8 +153,68 @@ func (p *Policy) Explain(ev *Event, d Decision) string {
 			fmt.Fprintf(&b, " (%s)", r.Err)
 		}
 		b.WriteString("\n")
+		if !r.Grant {
+			for _, fv := range messageValues(ev, r.Text) {
+				fmt.Fprintf(&b, "      where %s\n", fv)
+			}
+		}
 	}
 	return b.String()
+}
+
+// messageRef is a message field a rule's text names, message.a.b.
+var messageRef = regexp.MustCompile(`\bmessage(\.[A-Za-z_][A-Za-z0-9_]*)+`)
+
+// messageValues are "message.a.b = VALUE" for each message field the text
+// of a denying rule names, so that an explanation shows what the rule
+// compared.
+func messageValues(ev *Event, text string) []string {
+	if ev.Message == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, ref := range messageRef.FindAllString(text, -1) {
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		var v any = ev.Message
+		for _, name := range strings.Split(ref, ".")[1:] {
+			sv, ok := v.(*idl.StructValue)
+			if !ok {
+				v = nil
+				break
+			}
+			if v, ok = sv.Get(name); !ok {
+				break
+			}
+		}
+		if v != nil {
+			out = append(out, fmt.Sprintf("%s = %s", ref, showValue(v)))
+		}
+	}
+	return out
+}
+
+// showValue prints a decoded message value briefly.
+func showValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case []byte:
+		if len(v) > 32 {
+			return fmt.Sprintf("%x... (%d bytes)", v[:32], len(v))
+		}
+		return fmt.Sprintf("%x (%d bytes)", v, len(v))
+	case []any:
+		return fmt.Sprintf("%d elements", len(v))
+	case *idl.UnionValue:
+		return "variant " + v.Variant()
+	case *idl.StructValue:
+		return "a struct"
+	}
+	return fmt.Sprint(v)
 }
 
 // Release is called by the kernel when the entity or object with this SID

@@ -138,7 +138,7 @@ func TestExplain(t *testing.T) {
 	p := mustCompile(t, echoHeader+"request method=Ping {\n  grant ()\n  assert (message.value < 3)\n}\n")
 	ev := ping(t, p, 5)
 	got := p.Explain(ev, p.Decide(ev))
-	for _, want := range []string{"denied: denied by t.psl:8:3", "binding at t.psl:6:1 matched", "t.psl:7:3: grant () → grant", "t.psl:8:3: assert (message.value < 3) → deny"} {
+	for _, want := range []string{"denied: denied by t.psl:8:3", "binding at t.psl:6:1 matched", "t.psl:7:3: grant () → grant", "t.psl:8:3: assert (message.value < 3) → deny", "      where message.value = 5\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Explain lacks %q:\n%s", want, got)
 		}
