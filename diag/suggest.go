@@ -33,3 +33,16 @@ func EditDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Closest returns the candidate nearest to s by edit distance, when one
+// is near enough to be a likely typo (at most max(2, len(s)/2) edits).
+func Closest(s string, candidates []string) (string, bool) {
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		d := EditDistance(s, c)
+		if d <= max(2, len(s)/2) && (bestDist < 0 || d < bestDist) {
+			best, bestDist = c, d
+		}
+	}
+	return best, bestDist >= 0
+}

@@ -76,15 +76,8 @@ func sortedSet(m map[string]bool) []string {
 
 // didYouMean suggests the closest of names to s, when one is close.
 func didYouMean(s string, names []string) string {
-	best, bestDist := "", -1
-	for _, n := range names {
-		d := diag.EditDistance(s, n)
-		if d <= max(2, len(s)/3) && (bestDist < 0 || d < bestDist) {
-			best, bestDist = n, d
-		}
+	if best, ok := diag.Closest(s, names); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if bestDist < 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return ""
 }
