@@ -19,6 +19,7 @@ type forwarder struct {
 
 	mu    sync.Mutex
 	owner map[int32]uint32 // downstream fd -> the VFS client (badge) that owns it
+	held  map[uint32]int   // client -> its sockets, and the ones being made
 
 	warnOnce sync.Once
 	warn     func(error) // says once why the netstack cannot be reached
@@ -27,7 +28,7 @@ type forwarder struct {
 var _ socket.Server = (*forwarder)(nil)
 
 func newForwarder(down *posix.Net, warn func(error)) *forwarder {
-	return &forwarder{down: down, owner: make(map[int32]uint32), warn: warn}
+	return &forwarder{down: down, owner: make(map[int32]uint32), held: make(map[uint32]int), warn: warn}
 }
 
 func clientOf(ctx context.Context) uint32 {
@@ -49,6 +50,7 @@ func (f *forwarder) client(ctx context.Context, fd int32) (*socket.Client, error
 	return f.down.Client(ctx)
 }
 
+// own records fd as the caller's; its place was reserved.
 func (f *forwarder) own(ctx context.Context, fd int32) {
 	f.mu.Lock()
 	f.owner[fd] = clientOf(ctx)
@@ -60,34 +62,49 @@ func (f *forwarder) own(ctx context.Context, fd int32) {
 // its per-client quota is the VFS clients' together.
 const MaxSocketsPerClient = 256
 
-// full reports whether the calling client holds MaxSocketsPerClient.
-func (f *forwarder) full(ctx context.Context) bool {
+// reserve takes a place for one more socket of the caller, false when it
+// holds MaxSocketsPerClient (counting the ones being made, so concurrent
+// calls cannot pass the limit); release gives an unused place back.
+func (f *forwarder) reserve(ctx context.Context) bool {
 	me := clientOf(ctx)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
-	for _, owner := range f.owner {
-		if owner == me {
-			n++
-		}
+	if f.held[me] >= MaxSocketsPerClient {
+		return false
 	}
-	return n >= MaxSocketsPerClient
+	f.held[me]++
+	return true
+}
+
+func (f *forwarder) release(client uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.releaseLocked(client)
+}
+
+func (f *forwarder) releaseLocked(client uint32) {
+	if f.held[client]--; f.held[client] <= 0 {
+		delete(f.held, client)
+	}
 }
 
 // Socket implements socket.Server.
 func (f *forwarder) Socket(ctx context.Context, domain, socktype, protocol int32) (int32, error) {
-	if f.full(ctx) {
+	if !f.reserve(ctx) {
 		return -1, syscall.EMFILE
 	}
 	c, err := f.down.Client(ctx)
 	if err != nil {
+		f.release(clientOf(ctx))
 		return -1, f.errnoOf(err)
 	}
 	fd, err := c.Socket(ctx, domain, socktype, protocol)
-	if err == nil {
-		f.own(ctx, fd)
+	if err != nil {
+		f.release(clientOf(ctx))
+		return fd, err
 	}
-	return fd, err
+	f.own(ctx, fd)
+	return fd, nil
 }
 
 // Bind implements socket.Server.
@@ -114,14 +131,16 @@ func (f *forwarder) Accept(ctx context.Context, fd int32, flags uint32) (int32, 
 	if err != nil {
 		return -1, socket.Addr{}, err
 	}
-	if f.full(ctx) {
+	if !f.reserve(ctx) {
 		return -1, socket.Addr{}, syscall.EMFILE // as accept(2) at the descriptor limit
 	}
 	conn, peer, err := c.Accept(ctx, fd, flags)
-	if err == nil {
-		f.own(ctx, conn)
+	if err != nil {
+		f.release(clientOf(ctx))
+		return conn, peer, err
 	}
-	return conn, peer, err
+	f.own(ctx, conn)
+	return conn, peer, nil
 }
 
 // Connect implements socket.Server.
@@ -203,7 +222,10 @@ func (f *forwarder) Close(ctx context.Context, fd int32) error {
 		return err
 	}
 	f.mu.Lock()
-	delete(f.owner, fd)
+	if _, ok := f.owner[fd]; ok {
+		delete(f.owner, fd)
+		f.releaseLocked(clientOf(ctx))
+	}
 	f.mu.Unlock()
 	return c.Close(ctx, fd)
 }
@@ -305,6 +327,7 @@ func (f *forwarder) drop(client uint32) {
 		if owner == client {
 			fds = append(fds, fd)
 			delete(f.owner, fd)
+			f.releaseLocked(client)
 		}
 	}
 	f.mu.Unlock()
