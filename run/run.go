@@ -117,13 +117,35 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 		<-runCtx.Done()
 	}
 	k.Stop()
-	rep.Notes = unexpectedFailures(sc, k)
+	rep.Notes = append(unexpectedFailures(sc, k), sys.uncheckedProperties(sc)...)
 	sys.flush()
 	for _, f := range sys.atEnd {
 		f()
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// uncheckedProperties notes the properties that fail while no expectation
+// names them: a run checks only what its expectations ask, but a failing
+// security goal should not pass unsaid.
+func (sys *system) uncheckedProperties(sc *scenario.Scenario) []string {
+	if sys.graph == nil {
+		return nil
+	}
+	checked := map[string]bool{}
+	for _, e := range sc.Expects {
+		if e.Kind == scenario.ExpectProperty {
+			checked[e.Property] = true
+		}
+	}
+	var notes []string
+	for _, r := range sys.graph.CheckAll() {
+		if !r.Holds && !checked[r.Name] {
+			notes = append(notes, fmt.Sprintf("property %q fails (no expectation checks it; capsim verify shows why)", r.Name))
+		}
+	}
+	return notes
 }
 
 // unexpectedFailures notes the entities that ended with an error or a
@@ -143,11 +165,11 @@ func unexpectedFailures(sc *scenario.Scenario, k *kernel.Kernel) []string {
 		switch {
 		case !ended || checked[e.Task] || st.Stopped:
 		case !st.Started:
-			notes = append(notes, fmt.Sprintf("%s did not start: %s", e.Task, st.Err))
+			notes = append(notes, fmt.Sprintf("%s did not start: %s (no expectation checks how it ended)", e.Task, st.Err))
 		case st.Signal != "":
-			notes = append(notes, fmt.Sprintf("%s was ended by signal %s", e.Task, st.Signal))
+			notes = append(notes, fmt.Sprintf("%s was ended by signal %s (no expectation checks how it ended)", e.Task, st.Signal))
 		case st.Code != 0:
-			notes = append(notes, fmt.Sprintf("%s exited with code %d", e.Task, st.Code))
+			notes = append(notes, fmt.Sprintf("%s exited with code %d (no expectation checks how it ended)", e.Task, st.Code))
 		}
 	}
 	return notes
@@ -189,6 +211,7 @@ type system struct {
 	certsDir string
 	nics     map[string]nic    // netstack task -> its NIC
 	writable map[*os.File]bool // granted folders the entity may write beneath
+	graph    *verify.Graph     // the policy's permission graph (capsim verify's)
 	atEnd    []func()          // reports made when the run ends
 	notices  []string          // said once the run starts
 }
@@ -486,6 +509,7 @@ func (sys *system) checkAgainstProof(sc *scenario.Scenario, opts *Options) error
 	if err != nil {
 		return err
 	}
+	sys.graph = g
 	check := kernel.SinkFunc(func(r *kernel.Record) {
 		if r.Decision != "grant" {
 			return

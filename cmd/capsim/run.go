@@ -129,7 +129,7 @@ func printReport(w io.Writer, rep *run.Report) {
 // printNotes prints what no expectation checked but a user should see.
 func printNotes(w io.Writer, rep *run.Report) {
 	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "     note: %s (no expectation checks how it ended)\n", n)
+		fmt.Fprintf(w, "     note: %s\n", n)
 	}
 }
 
