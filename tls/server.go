@@ -44,8 +44,9 @@ var _ socket.Server = (*Terminator)(nil)
 
 // client is one client's descriptor table and resolver memory.
 type client struct {
-	socks map[int32]*tsock
-	names map[netip.Addr]string // address → the host name it was resolved from
+	socks  map[int32]*tsock
+	making int                   // sockets being made (Socket, Accept): counted against the limit
+	names  map[netip.Addr]string // address → the host name it was resolved from
 }
 
 // maxNames bounds the resolver memory of one client.
@@ -137,19 +138,34 @@ func errnoOf(err error) error {
 // the terminator's clients share one quota.
 const MaxSocketsPerClient = 256
 
-// full reports whether the calling client holds MaxSocketsPerClient.
-func (t *Terminator) full(ctx context.Context) bool {
+// reserve takes a place for one more socket of the caller, false when it
+// holds MaxSocketsPerClient with the ones being made (so that concurrent
+// calls cannot pass the limit); the caller ends it with done.
+func (t *Terminator) reserve(ctx context.Context) bool {
 	c := t.client(ctx)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(c.socks) >= MaxSocketsPerClient
+	if len(c.socks)+c.making >= MaxSocketsPerClient {
+		return false
+	}
+	c.making++
+	return true
+}
+
+// done ends a reservation (the socket, if made, is in socks by now).
+func (t *Terminator) done(ctx context.Context) {
+	c := t.client(ctx)
+	t.mu.Lock()
+	c.making--
+	t.mu.Unlock()
 }
 
 // Socket implements socket.Server: a downstream socket, TLS if a stream.
 func (t *Terminator) Socket(ctx context.Context, domain, socktype, protocol int32) (int32, error) {
-	if t.full(ctx) {
+	if !t.reserve(ctx) {
 		return -1, syscall.EMFILE
 	}
+	defer t.done(ctx)
 	down, err := t.down.Socket(ctx, domain, socktype, protocol)
 	if err != nil {
 		return -1, errnoOf(err)
@@ -277,9 +293,10 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 	if err != nil {
 		return -1, socket.Addr{}, err
 	}
-	if t.full(ctx) {
+	if !t.reserve(ctx) {
 		return -1, socket.Addr{}, syscall.EMFILE // as accept(2) at the descriptor limit
 	}
+	defer t.done(ctx)
 	if !s.tls {
 		conn, peer, err := t.down.Accept(ctx, down, flags)
 		if err != nil {

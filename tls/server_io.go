@@ -46,7 +46,10 @@ func (t *Terminator) Listen(ctx context.Context, fd int32, backlog int32) error 
 	if err != nil {
 		return err
 	}
-	if s.tls && t.cfg.Certificate != nil && t.listeners(ctx) >= MaxListenersPerClient {
+	s.mu.Lock()
+	relisten := s.acc != nil // listen(2) again only changes the backlog
+	s.mu.Unlock()
+	if s.tls && t.cfg.Certificate != nil && !relisten && t.listeners(ctx) >= MaxListenersPerClient {
 		return syscall.ENOBUFS
 	}
 	if err := t.down.Listen(ctx, down, backlog); err != nil {

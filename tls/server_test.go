@@ -622,4 +622,7 @@ func TestTerminatorPerClientLimits(t *testing.T) {
 			t.Errorf("listener past the limit: %v, want ENOBUFS", err)
 		}
 	}
+	if err := hog.Listen(ctx, fds[0], 16); err != nil { // a listener listening again
+		t.Errorf("listen again on a listener at the limit: %v", err)
+	}
 }
