@@ -74,6 +74,8 @@ request method=Pong { f.allow {sid : dst_sid, states : ["b"]} }
 	pong := event(t, p, Request, "demo.EchoClient", "demo.EchoServer", "echo", "Pong", nil)
 	if d := p.Decide(pong); d.Grant {
 		t.Fatal("pong granted in state a")
+	} else if got := p.Explain(pong, d); !strings.Contains(got, `where f's state for dst_sid is "a"`) {
+		t.Errorf("Explain does not show the Flow state:\n%s", got)
 	}
 	if d := p.Decide(ping(t, p, 1)); d.Grant {
 		t.Fatal("ping granted despite deny ()")
