@@ -148,9 +148,7 @@ func (k *Kernel) call(p *process, f *ipc.Frame, b []byte) {
 	undeliverable := func(err error) {
 		if k.unregister(c) {
 			st, reason := undelivered(err)
-			k.emit(&Record{Kind: "error", Src: srvTask.spec.Task, Dst: p.task.spec.Task, SrcClass: srvTask.spec.Class,
-				DstClass: p.task.spec.Class, Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName,
-				Decision: "deny", Reason: reason, Txn: f.Txn})
+			k.emit(refusal(srvTask.spec.Task, srvTask.spec.Class, p.task, tg, f.Txn, reason))
 			k.replyStatus(p, f.Txn, st, reason)
 		}
 	}
@@ -252,9 +250,9 @@ func (k *Kernel) expire(c *call) {
 	if !k.unregister(c) {
 		return
 	}
-	k.emit(&Record{Kind: "error", Src: CoreTask, Dst: c.client.task.spec.Task, SrcClass: CoreClass, DstClass: c.client.task.spec.Class,
-		Endpoint: c.target.epName, Interface: c.target.ifName, Method: c.target.mName, Decision: "deny", Reason: "deadline",
-		Txn: c.clientTxn, LatencyNS: time.Since(c.start).Nanoseconds()})
+	rec := refusal(CoreTask, CoreClass, c.client.task, c.target, c.clientTxn, "deadline")
+	rec.LatencyNS = time.Since(c.start).Nanoseconds()
+	k.emit(rec)
 	k.replyStatus(c.client, c.clientTxn, ipc.DeadlineExceeded, "deadline")
 	k.sendCancel(c)
 }
@@ -362,8 +360,7 @@ func (k *Kernel) reply(srv *process, f *ipc.Frame, b []byte) {
 	// it carried), and the trace says why.
 	undeliverable := func(err error) {
 		st, reason := undelivered(err)
-		k.emit(&Record{Kind: "error", Src: srv.task.spec.Task, Dst: p.task.spec.Task, SrcClass: srv.task.spec.Class, DstClass: p.task.spec.Class,
-			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: c.clientTxn})
+		k.emit(refusal(srv.task.spec.Task, srv.task.spec.Class, p.task, tg, c.clientTxn, reason))
 		if err == errHandleLimit {
 			k.replyStatus(p, c.clientTxn, st, reason)
 		}
@@ -514,8 +511,9 @@ func (k *Kernel) transfer(from, to *process, slots []ipc.Slot) ([]ipc.Slot, []*h
 	return out, installed, nil
 }
 
-// untransfer takes back handles a message would have carried: it was not
-// delivered, so its receiver must not hold them.
+// untransfer takes back handles the kernel gave for a message that was not
+// delivered (or a kernel reply that was denied): the receiver never
+// learns of them, so it must not hold them.
 func (k *Kernel) untransfer(hs []*handle) {
 	if len(hs) == 0 {
 		return
@@ -525,6 +523,14 @@ func (k *Kernel) untransfer(hs []*handle) {
 	for _, h := range hs {
 		revoke(h)
 	}
+}
+
+// refusal is the trace record of a message from src (a task, or the
+// kernel) to dst about target tg that the kernel refused or could not
+// deliver, and why.
+func refusal(src, srcClass string, dst *task, tg target, txn uint64, reason string) *Record {
+	return &Record{Kind: "error", Src: src, Dst: dst.spec.Task, SrcClass: srcClass, DstClass: dst.spec.Class,
+		Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: txn}
 }
 
 // errHandleLimit is a receiver's full handle table.

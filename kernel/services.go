@@ -57,7 +57,15 @@ type kernelReply struct {
 	slots   []ipc.Slot
 	after   func()  // runs once the reply is sent
 	reason  string  // traced on the reply ("no such channel: ID")
-	fresh   *handle // made by the call (Connect, Dup); revoked if the reply is denied
+	fresh   *handle // made by the call (Connect, Dup); revoked if the reply is denied or lost
+}
+
+// made is the handle the call made, as a list for untransfer.
+func (r kernelReply) made() []*handle {
+	if r.fresh == nil {
+		return nil
+	}
+	return []*handle{r.fresh}
 }
 
 // kernelCall serves a call on handle 0: a request to kl.core.Core, decided
@@ -284,25 +292,16 @@ func (k *Kernel) replyCore(p *process, f *ipc.Frame, tg target, r kernelReply, s
 	}
 	k.emitDecision(rec, ev, d)
 	if !d.Grant {
-		if r.fresh != nil { // a handle the caller may not learn of
-			k.hmu.Lock()
-			revoke(r.fresh)
-			k.hmu.Unlock()
-		}
+		k.untransfer(r.made()) // a handle the caller may not learn of
 		k.replyStatus(p, f.Txn, ipc.Denied, d.Reason)
 		return
 	}
 	if err := p.conn.send(ipc.Append(nil, ipc.Header{Kind: ipc.KindReply, Txn: f.Txn, Endpoint: f.Endpoint, Method: f.Method, Status: r.status}, r.slots, r.payload)); err != nil {
 		// Not delivered: the caller never learns of the new handle, so it
 		// must not hold it (and count it toward limits.handles).
-		if r.fresh != nil {
-			k.hmu.Lock()
-			revoke(r.fresh)
-			k.hmu.Unlock()
-		}
+		k.untransfer(r.made())
 		_, reason := undelivered(err)
-		k.emit(&Record{Kind: "error", Src: CoreTask, Dst: p.task.spec.Task, SrcClass: CoreClass, DstClass: p.task.spec.Class,
-			Endpoint: tg.epName, Interface: tg.ifName, Method: tg.mName, Decision: "deny", Reason: reason, Txn: f.Txn})
+		k.emit(refusal(CoreTask, CoreClass, p.task, tg, f.Txn, reason))
 		return
 	}
 	if r.after != nil {
@@ -327,9 +326,7 @@ func (k *Kernel) reap(p *process) {
 	p.mu.Unlock()
 	for _, c := range serving {
 		if k.unregister(c) {
-			k.emit(&Record{Kind: "error", Src: p.task.spec.Task, Dst: c.client.task.spec.Task, SrcClass: p.task.spec.Class,
-				DstClass: c.client.task.spec.Class, Endpoint: c.target.epName, Interface: c.target.ifName, Method: c.target.mName,
-				Decision: "deny", Reason: "peer gone", Txn: c.clientTxn})
+			k.emit(refusal(p.task.spec.Task, p.task.spec.Class, c.client.task, c.target, c.clientTxn, "peer gone"))
 			k.replyStatus(c.client, c.clientTxn, ipc.PeerGone, "peer gone")
 		}
 	}

@@ -243,14 +243,7 @@ func (s *system) close() {
 func loadClasses(sc *scenario.Scenario) ([]idl.Root, *idl.Loader, diag.List) {
 	roots := verify.Roots(sc)
 	loader := idl.NewLoader(roots, idl.Options{})
-	var errs diag.List
-	for i := range sc.Entities {
-		e := &sc.Entities[i]
-		if _, err := loader.Class(e.Class); err != nil {
-			errs.Addf(e.KeyPos("class"), "entity %q: class %s: %v", e.Task, e.Class, err)
-		}
-	}
-	return roots, loader, errs
+	return roots, loader, verify.ClassErrors(sc, loader)
 }
 
 // prepare checks everything a scenario names — classes, programs, policy,

@@ -34,7 +34,12 @@ func Load(path string) (*Graph, error) {
 // CheckClasses reports the entities whose class is not on the scenario's
 // IDL search path, with a did-you-mean.
 func CheckClasses(sc *scenario.Scenario) diag.List {
-	loader := idl.NewLoader(Roots(sc), idl.Options{})
+	return ClassErrors(sc, idl.NewLoader(Roots(sc), idl.Options{}))
+}
+
+// ClassErrors is CheckClasses with the caller's loader (whose cache the
+// caller then uses).
+func ClassErrors(sc *scenario.Scenario, loader *idl.Loader) diag.List {
 	var errs diag.List
 	for i := range sc.Entities {
 		e := &sc.Entities[i]
