@@ -307,7 +307,7 @@ func (p *parser) parseAudit() Decl {
 		if p.tok().kind != tInt {
 			p.errorf(p.tok().pos, "expected an audit level, found %s", describe(p.tok()))
 		}
-		a.Level = p.next().num
+		a.Level = p.intLit()
 		return a
 	default:
 		p.errorf(t.pos, "expected \"profile\" or \"default\" after \"audit\", found %s", describe(t))

@@ -1,5 +1,7 @@
 package policy
 
+import "math"
+
 import "capsim/diag"
 
 // Expression grammar, loosest first:
@@ -74,10 +76,17 @@ func (p *parser) parseBinary(level int) Expr {
 func (p *parser) parseUnary() Expr {
 	p.nest()
 	defer p.unnest()
+	if p.is("-") && p.peek(1).kind == tInt {
+		t := p.next()
+		return p.negatedInt(t)
+	}
 	if p.is("!") || p.is("-") {
 		t := p.next()
 		x := p.parseUnary()
 		if lit, ok := x.(*IntLit); ok && t.text == "-" {
+			if lit.Val == math.MinInt64 {
+				p.errorf(t.pos, "integer -(%d) overflows a 64-bit signed integer", lit.Val)
+			}
 			return &IntLit{Val: -lit.Val, Pos: t.pos}
 		}
 		return &UnaryExpr{Op: t.text, X: x, Pos: t.pos}
@@ -85,8 +94,25 @@ func (p *parser) parseUnary() Expr {
 	return p.parsePostfix()
 }
 
-func (p *parser) parsePostfix() Expr {
-	x := p.parsePrimary()
+// negatedInt is "-" (t) and the integer after it, one literal so that
+// -9223372036854775808 can be written, as in Go.
+func (p *parser) negatedInt(t *token) Expr {
+	return p.parsePostfixOf(&IntLit{Val: -p.next().num, Pos: t.pos}) // -(-1<<63) wraps to itself
+}
+
+// intLit consumes an integer token that has no minus sign before it.
+func (p *parser) intLit() int64 {
+	t := p.next()
+	if t.minInt {
+		p.errorf(t.pos, "integer %s overflows a 64-bit signed integer", t.text)
+	}
+	return t.num
+}
+
+func (p *parser) parsePostfix() Expr { return p.parsePostfixOf(p.parsePrimary()) }
+
+// parsePostfixOf parses the field selections and indexes that follow x.
+func (p *parser) parsePostfixOf(x Expr) Expr {
 	for {
 		switch {
 		case p.is("."):
@@ -107,8 +133,7 @@ func (p *parser) parsePrimary() Expr {
 	t := p.tok()
 	switch t.kind {
 	case tInt:
-		p.next()
-		return &IntLit{Val: t.num, Pos: t.pos}
+		return &IntLit{Val: p.intLit(), Pos: t.pos}
 	case tString:
 		p.next()
 		return &StrLit{Val: t.val, Pos: t.pos}
@@ -166,11 +191,10 @@ func (p *parser) parseLit() *Lit {
 	t := p.tok()
 	switch {
 	case t.kind == tInt:
-		p.next()
-		return &Lit{Kind: LitInt, Int: t.num, Pos: t.pos}
+		return &Lit{Kind: LitInt, Int: p.intLit(), Pos: t.pos}
 	case p.is("-") && p.peek(1).kind == tInt:
 		p.next()
-		return &Lit{Kind: LitInt, Int: -p.next().num, Pos: t.pos}
+		return &Lit{Kind: LitInt, Int: -p.next().num, Pos: t.pos} // -(-1<<63) wraps to itself
 	case t.kind == tString:
 		p.next()
 		return &Lit{Kind: LitString, Str: t.val, Pos: t.pos}

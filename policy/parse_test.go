@@ -58,6 +58,9 @@ func TestParseExpr(t *testing.T) {
 		{`f.query {sid : dst_sid} == "x\n"`, `(f.query{sid:dst_sid} == "x\n")`},
 		{"(1 + 2) * 3 % 4", "(((1 + 2) * 3) % 4)"},
 		{"a == b || c != d ==> e < f", "(((a == b) || (c != d)) ==> (e < f))"},
+		{"x > -9223372036854775808", "(x > -9223372036854775808)"},
+		{"x > - 9223372036854775807 - 1", "(x > (-9223372036854775807 - 1))"},
+		{"-5 < x", "(-5 < x)"},
 	}
 	for _, tt := range tests {
 		var errs diag.List
@@ -81,6 +84,10 @@ func TestParseErrors(t *testing.T) {
 		{"request { assert (1 < 2 < 3) }", `e.psl:1:25: comparisons do not chain`},
 		{`request { assert ("abc) }`, `e.psl:1:19: string not terminated`},
 		{"request { assert (99999999999999999999 > 1) }", `e.psl:1:19: integer 99999999999999999999 overflows`},
+		{"request { assert (9223372036854775808 > 1) }", `e.psl:1:19: integer 9223372036854775808 overflows`},
+		{"request { assert (- -9223372036854775808 > 1) }", `e.psl:1:19: integer -(-9223372036854775808) overflows`},
+		{"request { assert (1 - 9223372036854775808 > 1) }", `e.psl:1:23: integer 9223372036854775808 overflows`},
+		{"audit default = p 9223372036854775808", `e.psl:1:19: integer 9223372036854775808 overflows`},
 		{"/* open", `e.psl:1:1: comment not terminated`},
 		{"use a.b", `e.psl:1:5: expected "._" after module name a.b`},
 		{"request { choice (x) { 1 : grant () } }", `e.psl:1:24: expected a string or _`},

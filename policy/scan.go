@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,9 +27,13 @@ type token struct {
 	text string
 	val  string
 	num  int64
-	off  int // byte offset of the token in the source
-	end  int // byte offset just after the token
-	pos  diag.Pos
+	// minInt marks the literal 9223372036854775808 (num holds -1<<63): as
+	// in Go, it is an integer only with a minus sign before it, which the
+	// parser checks.
+	minInt bool
+	off    int // byte offset of the token in the source
+	end    int // byte offset just after the token
+	pos    diag.Pos
 }
 
 // puncts are the punctuation tokens, longest first.
@@ -176,6 +181,9 @@ func (s *scanner) scanInt(t *token) {
 		t.num = int64(u)
 	} else {
 		t.num, err = strconv.ParseInt(t.text, 10, 64)
+	}
+	if err != nil && t.text == "9223372036854775808" {
+		t.num, t.minInt, err = math.MinInt64, true, nil
 	}
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange || err == strconv.ErrRange {
