@@ -33,10 +33,12 @@ func (v *validator) network() {
 	for i := range v.s.Forwards {
 		f := &v.s.Forwards[i]
 		v.forward(f)
-		if first, ok := listens[f.Listen]; ok && f.Listen.IsValid() && f.Listen.Port() != 0 {
+		// [::ffff:127.0.0.1]:p and 127.0.0.1:p are one socket.
+		key := netip.AddrPortFrom(f.Listen.Addr().Unmap(), f.Listen.Port())
+		if first, ok := listens[key]; ok && f.Listen.IsValid() && f.Listen.Port() != 0 {
 			v.errorf(f.KeyPos("listen"), "[[forward]]: listen %s is taken by the [[forward]] at line %d", f.Listen, first.Pos.Line)
 		}
-		listens[f.Listen] = f
+		listens[key] = f
 	}
 	for i := range v.s.Egress {
 		e := &v.s.Egress[i]
