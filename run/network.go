@@ -1,11 +1,13 @@
 package run
 
 import (
+	"capsim/diag"
 	"context"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -135,6 +137,65 @@ func hostTable(sc *scenario.Scenario) []string {
 		}
 	}
 	return args
+}
+
+// checkForwardFlags reports what is wrong with the --forward flags before
+// anything starts: their form, a listen address that is not loopback, a
+// host that is not in the scenario or on no link, a listen address that a
+// [[forward]] or an earlier flag already takes.
+func checkForwardFlags(sc *scenario.Scenario, flags []string) diag.List {
+	var errs diag.List
+	forwards, err := parseForwards(flags)
+	if err != nil {
+		errs.Add(diag.Pos{}, err.Error())
+		return errs
+	}
+	taken := make(map[netip.AddrPort]string)
+	for _, f := range sc.Forwards {
+		taken[unmapped(f.Listen)] = fmt.Sprintf("the [[forward]] at %s", f.Pos)
+	}
+	for i, f := range forwards {
+		flag := "--forward " + flags[i]
+		if by, ok := taken[unmapped(f.Listen)]; ok {
+			errs.Addf(diag.Pos{}, "%s: %s is taken by %s", flag, f.Listen, by)
+		}
+		taken[unmapped(f.Listen)] = flag
+		if !f.Listen.Addr().IsLoopback() {
+			errs.Addf(diag.Pos{}, "%s: listen %s is not a loopback address (127.0.0.0/8 or ::1)", flag, f.Listen.Addr())
+		}
+		errs = append(errs, checkForwardHost(sc, flag, f.To.Host)...)
+	}
+	return errs
+}
+
+// checkForwardHost reports a --forward target host the scenario lacks or
+// that no link reaches.
+func checkForwardHost(sc *scenario.Scenario, flag, host string) diag.List {
+	var errs diag.List
+	if sc.Host(host) == nil {
+		var names []string
+		for _, h := range sc.Hosts {
+			names = append(names, h.Name)
+		}
+		msg := fmt.Sprintf("%s: %q is not a host of the scenario", flag, host)
+		if near, ok := diag.Closest(host, names); ok {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		errs.Add(diag.Pos{}, msg)
+		return errs
+	}
+	for _, l := range sc.Links {
+		if slices.Contains(l.Hosts, host) {
+			return nil
+		}
+	}
+	errs.Addf(diag.Pos{}, "%s: host %q is on no [[link]], so nothing can reach it", flag, host)
+	return errs
+}
+
+// unmapped is ap with an IPv4-mapped IPv6 address as IPv4: one socket.
+func unmapped(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // parseForwards reads --forward 127.0.0.1:PORT=HOST:PORT flags.
