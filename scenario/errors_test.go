@@ -133,3 +133,29 @@ func TestLoadMissing(t *testing.T) {
 		t.Errorf("Load of a folder without %s = %v", FileName, err)
 	}
 }
+
+// A newcomer's wrong paths get a hint: the scenario next to a typo, the
+// scenarios below a folder, and what a scenario file is.
+func TestLoadPathHints(t *testing.T) {
+	root := t.TempDir()
+	echo := filepath.Join(root, "echo")
+	if err := os.MkdirAll(echo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{FileName, "policy.psl"} {
+		if err := os.WriteFile(filepath.Join(echo, f), []byte("\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ path, want string }{
+		{filepath.Join(root, "ecoh"), `does not exist (did you mean "` + echo + `"?)`},
+		{filepath.Join(root, "nothing-like-it"), "does not exist; a scenario is a folder holding scenario.toml"},
+		{root, "holds no scenario.toml; its subfolders are scenarios: run one (" + echo + "), or all of them with capsim test " + root},
+		{filepath.Join(echo, "policy.psl"), "is not a scenario file"},
+	} {
+		_, err := Load(tt.path)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%s) = %v, want an error containing %q", tt.path, err, tt.want)
+		}
+	}
+}

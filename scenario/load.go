@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -24,18 +25,68 @@ const FileName = "scenario.toml"
 // they can. An unreadable file returns a nil Scenario.
 func Load(path string) (*Scenario, error) {
 	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load scenario: %s does not exist%s; a scenario is a folder holding %s, or a .toml file",
+			path, suggestPath(path), FileName)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}
 	file, dir := path, filepath.Dir(path)
 	if fi.IsDir() {
 		file, dir = filepath.Join(path, FileName), path
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("load scenario: %s holds no %s%s", path, FileName, scenariosBelow(path))
+		}
+	} else if filepath.Ext(path) != ".toml" {
+		return nil, fmt.Errorf("load scenario: %s is not a scenario file: a scenario is a folder holding %s, or a .toml file", path, FileName)
 	}
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}
 	return Parse(file, dir, src)
+}
+
+// suggestPath names the entry of path's folder closest to a mistyped
+// last element: ` (did you mean "scenarios/echo"?)`, or "".
+func suggestPath(path string) string {
+	parent, base := filepath.Split(filepath.Clean(path))
+	entries, err := os.ReadDir(filepath.Clean(parent + "."))
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if best, ok := diag.Closest(base, names); ok {
+		return fmt.Sprintf(" (did you mean %q?)", filepath.Join(parent, best))
+	}
+	return ""
+}
+
+// scenariosBelow tells, for a folder without scenario.toml, where the
+// scenarios below it are: run one, or test them all.
+func scenariosBelow(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var found []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), FileName)); err == nil {
+			found = append(found, e.Name())
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; its subfolders are scenarios: run one (%s), or all of them with capsim test %s",
+		filepath.Join(dir, found[0]), dir)
 }
 
 // Parse reads a scenario from src, named file in its errors, whose

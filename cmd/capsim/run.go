@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -195,6 +196,9 @@ func findScenarios(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		st, err := os.Stat(a)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist; capsim test takes scenario folders, .toml files, or folders with scenarios below them", a)
+		}
 		if err != nil {
 			return nil, err
 		}
