@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"capsim/diag"
 	"capsim/idl"
@@ -37,7 +39,11 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 0
 	}
 	if args[0] != "test" {
-		fmt.Fprintf(stderr, "capsim: unknown policy command %q\nusage: %s\n", args[0], policyUsage)
+		hint := ""
+		if strings.HasSuffix(args[0], ".psl") {
+			hint = fmt.Sprintf(" (did you mean capsim policy test %s?)", args[0])
+		}
+		fmt.Fprintf(stderr, "capsim: unknown policy command %q%s\nusage: %s\n", args[0], hint, policyUsage)
 		return 2
 	}
 	fs := newFlags("capsim policy test", policyUsage, policyExample, stderr)
@@ -51,6 +57,11 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if len(files) != 1 {
 		fmt.Fprintf(stderr, "capsim: policy test takes one policy file\nusage: %s\n", policyUsage)
+		return 2
+	}
+	if st, err := os.Stat(files[0]); err == nil && st.IsDir() {
+		fmt.Fprintf(stderr, "capsim: policy test: %s is a folder; give its policy file (the scenario's policy key names it, as in %s)\n",
+			files[0], filepath.Join(files[0], "policy.psl"))
 		return 2
 	}
 	var roots []idl.Root

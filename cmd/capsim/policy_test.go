@@ -30,6 +30,8 @@ func TestRunPolicy(t *testing.T) {
 		{"two files", []string{"test", "a.psl", "b.psl"}, 2, `^$`, `takes one policy file`},
 		{"bad flag", []string{"test", "-x", "a.psl"}, 2, `^$`, `flag provided but not defined: -x`},
 		{"unknown subcommand", []string{"check", "a.psl"}, 2, `^$`, `unknown policy command "check"`},
+		{"file without test", []string{td + "all.psl"}, 2, `^$`, `unknown policy command ".*all.psl" \(did you mean capsim policy test .*all.psl\?\)`},
+		{"a folder", []string{"test", td}, 2, `^$`, `is a folder; give its policy file`},
 		{"help", []string{"-h"}, 0, `^$`, `(?s)usage: capsim policy test.*Example:.*-I DIR`},
 		{"test help", []string{"test", "-h"}, 0, `^$`, `usage: capsim policy test`},
 		{"nothing", nil, 2, `^$`, `usage: capsim policy test`},
