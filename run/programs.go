@@ -93,11 +93,24 @@ func (ps *programs) build(ctx context.Context, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	cmd.Dir = abs
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s: %v\n%s", dir, err, out)
+		return "", fmt.Errorf("go build %s: %v\n%s%s", dir, err, out, buildHint(string(out)))
 	}
 	if ps.built == nil {
 		ps.built = make(map[string]string)
 	}
 	ps.built[abs] = bin
 	return bin, nil
+}
+
+// buildHint says what to do when go build failed because the program
+// folder is outside the capsim module and has no module of its own that
+// finds capsim: the usual first step after copying scenarios/own-programs.
+func buildHint(out string) string {
+	if strings.Contains(out, "go.mod file not found") ||
+		strings.Contains(out, "package capsim/") && (strings.Contains(out, "is not in std") || strings.Contains(out, "no required module provides")) {
+		return "hint: a program folder outside the capsim module needs a go.mod of its own with\n" +
+			"  require capsim v0.0.0\n  replace capsim => /path/to/capsim\n" +
+			"and then `go mod tidy` in it (see docs/PROGRAMS.md)\n"
+	}
+	return ""
 }
