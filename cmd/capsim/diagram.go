@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"capsim/diagram"
 	"capsim/scenario"
@@ -88,7 +89,14 @@ func drawScenario(w io.Writer, path string, f diagram.Format, prop string) error
 	if prop != "" {
 		p := g.Property(prop)
 		if p == nil {
-			return fmt.Errorf("%s has no property %q", g.Scenario.Name, prop)
+			var names []string
+			for _, p := range g.Scenario.Properties {
+				names = append(names, fmt.Sprintf("%q", p.Name))
+			}
+			if len(names) == 0 {
+				return fmt.Errorf("%s has no property %q (it declares no [[property]])", g.Scenario.Name, prop)
+			}
+			return fmt.Errorf("%s has no property %q; its properties: %s", g.Scenario.Name, prop, strings.Join(names, ", "))
 		}
 		opts.Highlight = trustedBase(g, p)
 	}

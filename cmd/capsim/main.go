@@ -92,7 +92,7 @@ Usage:
 	}
 	fmt.Fprint(w, `
 Run 'capsim help COMMAND' (or 'capsim COMMAND -h') for a command's usage.
-Exit codes: 0 ok; 1 a check failed (an expectation, a policy test); 2 a
-usage or input error (a scenario, IDL or policy error).
+Exit codes: 0 ok; 1 a check failed (an expectation, a policy test, a
+property); 2 a usage or input error (a scenario, IDL or policy error).
 `)
 }

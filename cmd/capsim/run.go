@@ -28,7 +28,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var forwards listFlag
 	fs.StringVar(&opts.TracePath, "trace", "", "write the trace, one JSON object per line, to `FILE`")
 	fs.StringVar(&opts.AuditPath, "audit", "", "write the audit log (JSON lines) to `FILE`")
-	fs.StringVar(&opts.PcapPath, "pcap", "", "write a pcap of the virtual network to `FILE`")
+	fs.StringVar(&opts.PcapPath, "pcap", "", "write a pcap of the virtual network to `FILE` (FILE-LINK.pcap per link when there are several); frames are captured as the hosts send them, before a link's loss and delay")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "end the run after `D` (default: the scenario's timeout)")
 	fs.StringVar(&isolate, "isolate", "auto", "confine entities: auto, on or off")
 	fs.Var(&forwards, "forward", "carry a real loopback port to a simulated host: `127.0.0.1:PORT=HOST:PORT` (repeatable)")

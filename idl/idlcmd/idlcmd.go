@@ -128,10 +128,10 @@ func (c *command) parseAndRun(ctx context.Context, args []string, stdout, stderr
 }
 
 func (c *command) help(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: %s\n\n%s.\n\nflags:\n", c.usage, strings.ToUpper(c.short[:1])+c.short[1:])
+	fmt.Fprintf(w, "usage: %s\n\n%s.\n\nFlags:\n", c.usage, strings.ToUpper(c.short[:1])+c.short[1:])
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprintf(w, "\nexample:\n  %s\n", c.example)
+	fmt.Fprintf(w, "\nExample:\n  %s\n", c.example)
 }
 
 func (env *cmdEnv) loader() *idl.Loader {

@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 		{"check missing file", []string{"check", "nope.idl"}, 2, "", "nope.idl: no such file or directory", 0},
 		{"check no files", []string{"check"}, 2, "", "usage: capsim idl check", 0},
 		{"check bad flag", []string{"check", "-x", "a.idl"}, 2, "", "flag provided but not defined: -x", 0},
-		{"check -h", []string{"check", "-h"}, 0, "", "(?s)usage: capsim idl check.*example:\n  capsim idl check", 0},
+		{"check -h", []string{"check", "-h"}, 0, "", "(?s)usage: capsim idl check.*Example:\n  capsim idl check", 0},
 		{"gen needs -o", []string{"gen", "a.idl"}, 2, "", "usage: capsim idl gen", 0},
 		{"show interface", []string{"show", "capsim.Socket"}, 0, `(?m)^    MID 3   Accept\(in SInt32 fd, in UInt32 flags, out SInt32 conn, out capsim.Socket.Addr peer, error UInt32 errno\)$`, "", 0},
 		{"show class", []string{"show", "-I", "../testdata/ok", "test.Server"}, 0, `(?m)^  RIID 3   outer.inner.b : test.Full$`, "", 0},
