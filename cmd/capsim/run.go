@@ -161,8 +161,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return 2
 	}
-	passed, failed := 0, 0
+	passed, failed, ran := 0, 0, 0
 	for _, p := range paths {
+		ran++
 		opts := run.Options{Registry: builtin.Registry(), Isolate: mode, Output: io.Discard, Stderr: io.Discard}
 		if *verbose {
 			opts.Output, opts.Stderr = stdout, stderr
@@ -182,6 +183,9 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if ctx.Err() != nil {
 			break
 		}
+	}
+	if n := len(paths) - ran; n > 0 {
+		fmt.Fprintf(stdout, "interrupted: %d more not run\n", n)
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
 	if failed > 0 {
