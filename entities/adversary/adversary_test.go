@@ -1,9 +1,11 @@
 package adversary
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -46,6 +48,17 @@ func TestSelected(t *testing.T) {
 	}
 }
 
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
 func TestOutcomes(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -63,6 +76,8 @@ func TestOutcomes(t *testing.T) {
 		{"limit", fromCall(nil, &ipc.Error{Status: ipc.Limit}), Denied, "limit reached"},
 		{"server answered", fromCall(&ipc.Message{}, nil), Succeeded, ""},
 		{"transport", fromCall(nil, errors.New("broken pipe")), Error, ""},
+		// A reset from the host's loopback: the escape reached it.
+		{"reached a host port", dialTCP(context.Background(), closedPort(t)), Succeeded, "ECONNREFUSED"},
 	}
 	for _, tt := range tests {
 		if tt.got.Outcome != tt.want || tt.got.Errno != tt.errno {

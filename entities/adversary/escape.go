@@ -230,6 +230,12 @@ func dialTCP(ctx context.Context, addr string) Result {
 	if err == nil {
 		c.Close()
 	}
+	if errors.Is(err, unix.ECONNREFUSED) {
+		// A TCP reset came back: the attempt reached a network stack
+		// outside the entity's (its own namespace has no route), and only
+		// the absence of a listener there kept it from connecting.
+		return Result{Outcome: Succeeded, Errno: "ECONNREFUSED", Error: addr + ": reached, refused by the host"}
+	}
 	return withDetail(fromErr(err), addr, -1)
 }
 
