@@ -150,6 +150,9 @@ func sortedKeys[T any](m map[string]*T) []string {
 
 func (v *validator) entity(e *Entity) {
 	what := fmt.Sprintf("entity %q", e.Task)
+	if e.Task == "" {
+		what = fmt.Sprintf("the [[entity]] at line %d", e.Pos.Line) // its missing task is reported
+	}
 	if e.Class == "" {
 		v.errorf(e.Pos, "%s needs a class", what)
 	}
