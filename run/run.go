@@ -61,6 +61,9 @@ type Report struct {
 	// Notes say what a user would want to know that no expectation
 	// checked: entities that failed during the run.
 	Notes []string
+	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM, a
+	// closed output pipe) before its main tasks ended.
+	Interrupted bool
 }
 
 // OK reports whether every expectation held.
@@ -105,6 +108,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 	rep.Granted, rep.Denied = int(sys.granted.Load()), int(sys.denied.Load())
 	if werr != nil && !opts.Serve {
 		if ctx.Err() != nil {
+			rep.Interrupted = true
 			rep.Failures = append(rep.Failures, "interrupted; still running: "+joinNames(running))
 		} else {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("timeout after %s; still running: %s", timeout, joinNames(running)))

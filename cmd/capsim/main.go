@@ -50,7 +50,7 @@ func main() {
 }
 
 // capsim runs one command line and returns the exit code: 0 ok, 1 a check
-// failed, 2 a usage or input error.
+// failed, 2 a usage or input error, 130 interrupted.
 func capsim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		help(stderr)
@@ -93,6 +93,7 @@ Usage:
 	fmt.Fprint(w, `
 Run 'capsim help COMMAND' (or 'capsim COMMAND -h') for a command's usage.
 Exit codes: 0 ok; 1 a check failed (an expectation, a policy test, a
-property); 2 a usage or input error (a scenario, IDL or policy error).
+property); 2 a usage or input error (a scenario, IDL or policy error);
+130 run or test interrupted (Ctrl-C) before its checks were done.
 `)
 }

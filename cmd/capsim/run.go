@@ -93,11 +93,19 @@ func runOne(ctx context.Context, path string, opts run.Options, stderr io.Writer
 		printErr(stderr, err)
 		return nil, 2
 	}
-	if !rep.OK() {
+	switch {
+	case rep.Interrupted:
+		return rep, exitInterrupted
+	case !rep.OK():
 		return rep, 1
 	}
 	return rep, 0
 }
+
+// exitInterrupted is the exit code of a run stopped before its checks
+// (128 + SIGINT, as a shell reports a command Ctrl-C ended), so that a
+// script can tell it from a failed expectation.
+const exitInterrupted = 130
 
 func printErr(w io.Writer, err error) {
 	var l diag.List
@@ -188,7 +196,10 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "interrupted: %d more not run\n", n)
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
-	if failed > 0 {
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case failed > 0:
 		return 1
 	}
 	return 0
