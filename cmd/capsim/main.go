@@ -73,6 +73,11 @@ func capsim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == name {
+			if asksHelp(args[1:]) {
+				// Asked-for help is the output, as 'capsim help run' is:
+				// 'capsim run -h | less' shows it.
+				return c.run(ctx, args[1:], stdout, stdout)
+			}
 			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
@@ -96,4 +101,17 @@ Exit codes: 0 ok; 1 a check failed (an expectation, a policy test, a
 property); 2 a usage or input error (a scenario, IDL or policy error);
 130 run or test interrupted (Ctrl-C) before its checks were done.
 `)
+}
+
+// asksHelp reports whether args hold -h, -help or --help before any "--".
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
