@@ -34,6 +34,9 @@ type Kernel struct {
 
 	tasks map[string]*task
 	order []*task
+	// nameWidth is the width of the task-name column of entity output:
+	// the longest name, at least 11, so every line's text starts aligned.
+	nameWidth int
 
 	buffers frameBuffers
 
@@ -106,6 +109,7 @@ func New(cfg Config) (*Kernel, error) {
 		}
 		k.tasks[spec.Task] = t
 		k.order = append(k.order, t)
+		k.nameWidth = max(k.nameWidth, 11, len(spec.Task))
 	}
 	for _, t := range k.order {
 		for _, c := range t.spec.Connections {

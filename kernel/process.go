@@ -214,7 +214,7 @@ func (k *Kernel) copyOutput(t *task, r io.ReadCloser, done chan<- struct{}) {
 func (k *Kernel) printf(t *task, format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
 	t.output.Write(line)
-	fmt.Fprintf(k.output(), "%-12s| %s\n", t.spec.Task, line)
+	fmt.Fprintf(k.output(), "%-*s | %s\n", k.nameWidth, t.spec.Task, line)
 }
 
 // outputBuffer keeps the last outputCap bytes a task printed. It holds up
