@@ -51,6 +51,10 @@ type checker struct {
 	state   map[string]uint8
 	maxMsg  int
 	sizes   *sizer
+
+	depth   int           // declarations being resolved inside one another
+	tooDeep bool          // depth went past maxNesting once (reported once)
+	depths  map[*Type]int // typeDepth, remembered
 }
 
 // checkIDL checks f, whose imports are already loaded (a missing one is
@@ -62,7 +66,7 @@ func checkIDL(f *astFile, file string, imports map[string]*Package, maxMsg int, 
 			Name: f.Name.Name, File: file,
 			Consts: map[string]int64{}, Types: map[string]*Type{},
 		},
-		decls: map[string]*astDecl{}, state: map[string]uint8{},
+		decls: map[string]*astDecl{}, state: map[string]uint8{}, depths: map[*Type]int{},
 	}
 	for _, imp := range f.Imports {
 		if !contains(c.pkg.Imports, imp.Name) {
@@ -117,6 +121,16 @@ func (c *checker) resolveDecl(d *astDecl) {
 	}
 	c.state[d.Name] = stateBusy
 	defer func() { c.state[d.Name] = stateDone }()
+	if c.depth++; c.depth > maxNesting {
+		if !c.tooDeep {
+			c.errs.Addf(d.Pos, "%s is reached through more than %d declarations that each use one declared after it: declare names before their use", d.Name, maxNesting)
+		}
+		c.tooDeep = true
+	}
+	defer func() { c.depth-- }()
+	if c.depth > maxNesting {
+		return // unresolved: its users fail quietly
+	}
 	switch d.Kind {
 	case declConst:
 		c.constDecl(d)

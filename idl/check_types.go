@@ -27,6 +27,9 @@ func (c *checker) typ(at astType) *Type {
 		if t.Elem = c.typ(*at.Elem); t.Elem == nil {
 			return nil
 		}
+		if c.nestedTooDeep(t, at.Name.Pos, at.Name.Name) {
+			return nil
+		}
 		if c.sizes.maxSize(t.Elem) == 0 {
 			c.errs.Addf(at.Elem.Name.Pos, "element type %s of %s has an empty encoding", TypeString(t.Elem), at.Name.Name)
 			return nil
@@ -84,6 +87,38 @@ func (c *checker) namedType(q qname) *Type {
 	return c.pkg.Types[name]
 }
 
+// nestedTooDeep reports a type whose types contain types more than
+// maxNesting levels deep, which the codec, the sizes and the generator
+// would walk recursively.
+func (c *checker) nestedTooDeep(t *Type, pos diag.Pos, what string) bool {
+	if c.typeDepth(t) <= maxNesting {
+		return false
+	}
+	c.errs.Addf(pos, "%s nests types more than %d levels deep", what, maxNesting)
+	return true
+}
+
+// typeDepth is 0 for a type that holds no other (a scalar, bytes,
+// string), else 1 + the depth of the deepest type it holds. Checked types
+// are at most maxNesting deep, so the recursion is bounded.
+func (c *checker) typeDepth(t *Type) int {
+	if n, ok := c.depths[t]; ok {
+		return n
+	}
+	if t.Elem == nil && t.Kind != Struct && t.Kind != Union {
+		return 0
+	}
+	n := 0
+	if t.Elem != nil {
+		n = c.typeDepth(t.Elem)
+	}
+	for _, f := range t.Fields {
+		n = max(n, c.typeDepth(f.Type))
+	}
+	c.depths[t] = n + 1
+	return n + 1
+}
+
 var genericUsage = map[string]string{
 	"bytes": "bytes<N>", "string": "string<N>", "array": "array<T, N>", "sequence": "sequence<T, N>",
 }
@@ -100,7 +135,7 @@ func (c *checker) structDecl(d *astDecl) {
 		}
 	}
 	t.Fields = c.fieldList(d.Fields, what, d.Name)
-	if t.Fields == nil && len(d.Fields) > 0 {
+	if t.Fields == nil && len(d.Fields) > 0 || c.nestedTooDeep(t, d.Pos, t.Kind.String()+" "+d.Name) {
 		return
 	}
 	if n := c.sizes.maxSize(t); n > c.maxMsg {

@@ -7,7 +7,10 @@
 // ("file:line:col: message") in a sorted diag.List. A Loader finds files
 // below search roots (package a.b.C lives in a/b/C.idl), checks them and
 // caches the result; BuiltinRoot holds the built-in files under kl/,
-// capsim/ and demo/.
+// capsim/ and demo/. Nesting is bounded (1000 levels, as in package
+// policy): of parentheses, operators and generics in the parser, of
+// declarations that use later ones and of types that hold types in the
+// checker, so that a hostile file ends in an error, not a stack overflow.
 //
 // The wire codec (Decode, Encode, Validate, Zero, MaxSize) is what the
 // kernel uses to validate every message: compact, deterministic,

@@ -21,7 +21,26 @@ type parser struct {
 	n    int // syntax errors so far
 
 	pending *token // the second half of a split '>>'
+
+	// depth counts the type expressions, parentheses and operators being
+	// parsed inside one another, so that a hostile file ends in an error,
+	// not in a stack overflow of the parser or of the passes after it.
+	depth int
 }
+
+// maxNesting bounds the parser's depth, and how deep the checker follows
+// declarations that refer to one another and types that contain types.
+const maxNesting = 1000
+
+// nest enters one level of nesting; the caller leaves it with unnest.
+func (p *parser) nest() {
+	p.depth++
+	if p.depth > maxNesting {
+		p.fail(p.tok.pos, "nested more than %d levels deep", maxNesting)
+	}
+}
+
+func (p *parser) unnest() { p.depth-- }
 
 // parseFile parses an IDL, EDL or CDL source. It returns the tree (possibly
 // partial) and adds every syntax error to errs.
@@ -42,6 +61,7 @@ func parseFile(file string, src []byte, errs *diag.List) *astFile {
 // guard runs fn; after a syntax error it skips to where a new top-level
 // declaration may start.
 func (p *parser) guard(fn func()) {
+	p.depth = 0 // a bailout leaves the levels it was in
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(bailout); !ok {

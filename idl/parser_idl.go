@@ -108,12 +108,14 @@ func (p *parser) param() astField {
 	return astField{Dir: dir.text, Type: t, Name: name.text, Pos: name.pos}
 }
 
-// typ parses a type expression.
+// typ parses a type expression; each generic is a level of nesting.
 func (p *parser) typ() astType {
 	q := p.qualified("type")
 	if p.tok.kind != tLT {
 		return astType{Name: q}
 	}
+	p.nest()
+	defer p.unnest()
 	switch q.Name {
 	case "bytes", "string":
 		p.next()
@@ -139,16 +141,27 @@ var binaryPrec = map[tokKind]int{
 	tAdd: 4, tSub: 4, tOr: 4,
 }
 
-func (p *parser) expr() astExpr { return p.binary(1) }
+// expr parses a constant expression; a parenthesis is a level of nesting.
+func (p *parser) expr() astExpr {
+	p.nest()
+	defer p.unnest()
+	return p.binary(1)
+}
 
 func (p *parser) binary(minPrec int) astExpr {
 	x := p.unary()
+	// A chain 1 + 1 + ... builds a tree as deep as it is long, which
+	// the checker evaluates recursively: each operator counts as a level.
+	levels := 0
+	defer func() { p.depth -= levels }()
 	for {
 		prec, ok := binaryPrec[p.tok.kind]
 		if !ok || prec < minPrec {
 			return x
 		}
 		op := p.tok
+		p.nest()
+		levels++
 		p.next()
 		y := p.binary(prec + 1)
 		x = &binaryExpr{Op: op.kind, X: x, Y: y, Pos: op.pos}
@@ -158,6 +171,8 @@ func (p *parser) binary(minPrec int) astExpr {
 func (p *parser) unary() astExpr {
 	if p.tok.kind == tSub || p.tok.kind == tAdd {
 		op := p.tok
+		p.nest()
+		defer p.unnest()
 		p.next()
 		return &unaryExpr{Op: op.kind, X: p.unary(), Pos: op.pos}
 	}
@@ -169,6 +184,8 @@ func (p *parser) power() astExpr {
 	x := p.primary()
 	if p.tok.kind == tPow {
 		op := p.tok
+		p.nest()
+		defer p.unnest()
 		p.next()
 		return &binaryExpr{Op: tPow, X: x, Y: p.unary(), Pos: op.pos}
 	}
