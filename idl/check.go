@@ -63,7 +63,7 @@ func checkIDL(f *astFile, file string, imports map[string]*Package, maxMsg int, 
 	c := &checker{
 		f: f, errs: errs, imports: imports, maxMsg: maxMsg, sizes: newSizer(),
 		pkg: &Package{
-			Name: f.Name.Name, File: file,
+			Name: f.Name.Name, File: file, Pos: f.Name.Pos,
 			Consts: map[string]int64{}, Types: map[string]*Type{},
 		},
 		decls: map[string]*astDecl{}, state: map[string]uint8{}, depths: map[*Type]int{},

@@ -71,8 +71,9 @@ type Interface struct {
 
 // Package is one checked IDL file.
 type Package struct {
-	Name      string // "demo.Echo"
-	File      string // the file it was read from, as positions print it
+	Name      string   // "demo.Echo"
+	File      string   // the file it was read from, as positions print it
+	Pos       diag.Pos // the name in the package clause
 	Imports   []string
 	Consts    map[string]int64
 	Types     map[string]*Type

@@ -50,7 +50,7 @@ var commands = []*command{
 		"generate Go bindings: one package per IDL package (and its imports) at out/<package path in lower case>",
 		"capsim idl gen -I idl -o api idl/demo/Echo.idl", runGen},
 	{"check", "capsim idl check [-I dir]... file|dir...",
-		"check .idl, .edl and .cdl files; print every error as file:line:col: message",
+		"check .idl, .edl and .cdl files, and the Go names gen would give; print every error as file:line:col: message",
 		"capsim idl check -I idl idl/demo/Echo.idl idl/demo/EchoServer.edl", runCheck},
 	{"show", "capsim idl show [-I dir]... name|file",
 		"print an interface with its method numbers (MID), or a class with its endpoint numbers (RIID)",
@@ -186,15 +186,56 @@ func report(w io.Writer, err error) int {
 	return exitFail
 }
 
+// runCheck checks files as the loader does and, for the IDL packages
+// among them, as gen would: every error of both, sorted.
 func runCheck(_ context.Context, env *cmdEnv) int {
 	files, err := expand(env.args, ".idl", ".edl", ".cdl")
 	if err != nil {
 		return report(env.stderr, err)
 	}
-	if err := env.loader().CheckFiles(files); err != nil {
+	l := env.loader()
+	var all diag.List
+	if err := collect(&all, l.CheckFiles(files)); err != nil {
 		return report(env.stderr, err)
 	}
+	pkgs := checkedPackages(l, files)
+	if pkgs, err = golang.WithImports(l, pkgs); err != nil {
+		return report(env.stderr, err)
+	}
+	if err := collect(&all, golang.Check(pkgs)); err != nil {
+		return report(env.stderr, err)
+	}
+	if len(all) > 0 {
+		all.Sort()
+		return report(env.stderr, all)
+	}
 	return exitOK
+}
+
+// collect appends the positioned errors of err to list and returns any
+// other error.
+func collect(list *diag.List, err error) error {
+	var l diag.List
+	if errors.As(err, &l) {
+		*list = append(*list, l...)
+		return nil
+	}
+	return err
+}
+
+// checkedPackages returns the packages of the .idl files among files that
+// checked without errors (loading them again).
+func checkedPackages(l *idl.Loader, files []string) []*idl.Package {
+	var out []*idl.Package
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".idl") {
+			continue
+		}
+		if v, err := l.File(f); err == nil {
+			out = append(out, v.(*idl.Package))
+		}
+	}
+	return out
 }
 
 func runGen(_ context.Context, env *cmdEnv) int {

@@ -122,3 +122,35 @@ func TestGen(t *testing.T) {
 		t.Errorf("gen outside a module: exit %d, %s", code, stderr)
 	}
 }
+
+// TestCheckAsGen: check refuses what gen refuses for want of Go names,
+// with the same positioned errors and exit code, and writes nothing.
+func TestCheckAsGen(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-I", "../testdata/goname", "../testdata/goname"}
+	gcode, _, gerr := run(append([]string{"gen", "-o", filepath.Join(dir, "gen")}, args...)...)
+	ccode, cout, cerr := run(append([]string{"check"}, args...)...)
+	if gcode != 2 || ccode != 2 {
+		t.Errorf("exit: gen %d, check %d; want 2 and 2", gcode, ccode)
+	}
+	if cerr != gerr || cout != "" {
+		t.Errorf("check printed\n%s%s\ngen printed\n%s", cout, cerr, gerr)
+	}
+	for _, want := range []string{
+		"../testdata/goname/g/Clash.idl:10:11: g.Clash.Rec: Go field name EncodeIDL of EncodeIDL clashes with a generated field or method",
+		"../testdata/goname/g/Clash.idl:23:34: g.Clash.Fail error: Go field name Error of error clashes",
+		"../testdata/goname/g/Clash.idl:23:53: g.Clash.Fail error: Go field name Unwrap of unwrap clashes",
+		"../testdata/goname/g/Clash.idl:24:40: g.Clash.Twice error: Go field name AB of aB clashes with a_b",
+		"../testdata/goname/g/Typeidl.idl:1:9: packages g.Type and g.Typeidl both map to the Go package g/typeidl",
+	} {
+		if !strings.Contains(cerr, want+"") {
+			t.Errorf("check output lacks %s", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gen")); !os.IsNotExist(err) {
+		t.Errorf("gen wrote %s despite errors (%v)", filepath.Join(dir, "gen"), err)
+	}
+}

@@ -32,7 +32,7 @@ func Generate(pkg *idl.Package, base, src string) ([]byte, error) {
 	g := &generator{
 		pkg: pkg, base: base, src: src, std: map[string]bool{},
 		idlPkgs: map[string]string{}, names: map[string]string{}, dv: "d",
-		at: diag.Pos{File: pkg.File, Line: 1, Col: 1},
+		at: packagePos(pkg),
 	}
 	g.assignImports()
 	g.consts()

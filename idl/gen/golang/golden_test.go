@@ -174,8 +174,9 @@ func TestFilesRefuseOneDirectoryForTwoPackages(t *testing.T) {
 	a := &idl.Package{Name: "k.Type", File: "k/Type.idl", Types: map[string]*idl.Type{}}
 	b := &idl.Package{Name: "k.Typeidl", File: "k/Typeidl.idl", Types: map[string]*idl.Type{}}
 	_, err := Files([]*idl.Package{a, b}, "m/gen")
-	if err == nil || !strings.Contains(err.Error(), "k/Typeidl.idl: packages k.Type and k.Typeidl both map to the Go package k/typeidl") {
-		t.Errorf("Files = %v", err)
+	var list diag.List
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Error() != "k/Typeidl.idl:1:1: packages k.Type and k.Typeidl both map to the Go package k/typeidl; rename one" {
+		t.Errorf("Files = %v; want one positioned error", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"capsim/diag"
 	"capsim/idl"
 )
 
@@ -25,24 +26,58 @@ type File struct {
 func SourceName(pkg *idl.Package) string { return strings.ReplaceAll(pkg.Name, ".", "/") + ".idl" }
 
 // Files generates one file per package; base is the import path of the
-// output root.
+// output root. Names that Go cannot tell apart (see Check) are a diag.List
+// of every package's problems.
 func Files(pkgs []*idl.Package, base string) ([]File, error) {
 	var out []File
+	var errs diag.List
 	dirs := map[string]string{} // Go package directory -> IDL package
 	for _, p := range pkgs {
 		dir := PackageDir(p.Name)
 		if other, ok := dirs[dir]; ok && other != p.Name {
 			// k.Type and k.Typeidl, or k.Foo and k.foo, would write one file.
-			return nil, fmt.Errorf("%s: packages %s and %s both map to the Go package %s; rename one", p.File, other, p.Name, dir)
+			errs.Addf(packagePos(p), "packages %s and %s both map to the Go package %s; rename one", other, p.Name, dir)
+			continue
 		}
 		dirs[dir] = p.Name
 		data, err := Generate(p, base, SourceName(p))
+		var list diag.List
+		if errors.As(err, &list) {
+			errs = append(errs, list...)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, File{Path: dir + "/" + FileName(p.Name), Data: data})
 	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
 	return out, nil
+}
+
+// Check reports, as Files would, what pkgs hold that has no Go form: names
+// that clash with one another or with generated names, and packages that
+// map to one directory. It writes nothing and needs no module; pkgs should
+// include what they import (WithImports), as for Files.
+func Check(pkgs []*idl.Package) error {
+	_, err := Files(pkgs, checkBase)
+	return err
+}
+
+// checkBase is the import path Check generates against; the code is
+// thrown away.
+const checkBase = "capsim.invalid/check"
+
+// packagePos is where p's package clause names it (the file's start for a
+// Package built by hand).
+func packagePos(p *idl.Package) diag.Pos {
+	if p.Pos.IsValid() {
+		return p.Pos
+	}
+	return diag.Pos{File: p.File, Line: 1, Col: 1}
 }
 
 // ImportPath returns the Go import path of dir, from the go.mod that
