@@ -202,6 +202,7 @@ func runCheck(_ context.Context, env *cmdEnv) int {
 	if pkgs, err = golang.WithImports(l, pkgs); err != nil {
 		return report(env.stderr, err)
 	}
+	warn(env.stderr, pkgs, "")
 	if err := collect(&all, golang.Check(pkgs)); err != nil {
 		return report(env.stderr, err)
 	}
@@ -221,6 +222,15 @@ func collect(list *diag.List, err error) error {
 		return nil
 	}
 	return err
+}
+
+// warn prints the generator's warnings about pkgs (golang.Warnings),
+// which gen and check print alike and which leave the exit code alone;
+// base is the output's import path ("" for check).
+func warn(w io.Writer, pkgs []*idl.Package, base string) {
+	if list := golang.Warnings(pkgs, base); len(list) > 0 {
+		diag.Print(w, list)
+	}
 }
 
 // checkedPackages returns the packages of the .idl files among files that
@@ -264,6 +274,7 @@ func runGen(_ context.Context, env *cmdEnv) int {
 	if err != nil {
 		return report(env.stderr, err)
 	}
+	warn(env.stderr, pkgs, base)
 	out, err := golang.Files(pkgs, base)
 	if err != nil {
 		return report(env.stderr, err)

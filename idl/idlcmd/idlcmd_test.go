@@ -43,6 +43,8 @@ func TestRun(t *testing.T) {
 		{"show file", []string{"show", "../testdata/ok/test/Types.idl", "-I", "../testdata/ok"}, 0, `type Shape union \{ test.Types.Point point; UInt32 radius; test.Types.Name label; \}`, "", 0},
 		{"show unknown", []string{"show", "no.Such"}, 2, "", "no package, class or component no.Such", 0},
 		{"show two names", []string{"show", "a.B", "c.D"}, 2, "", "usage: capsim idl show", 0},
+		{"check std name", []string{"check", "-I", "../testdata/goname", "../testdata/goname/w/Log.idl"}, 0, "",
+			`^\.\./testdata/goname/w/Log\.idl:1:9: warning: the Go package of w\.Log is named log, like a standard library package: a file that uses both must rename one \(import wlog "\.\.\./w/log"\)\n$`, 1},
 		{"max-message", []string{"check", "-max-message", "100", "-I", "../testdata/ok", "../testdata/ok/test/Full.idl"}, 2, "", "more than the maximum message size \\(100\\)", 1},
 	}
 	for _, tt := range tests {
@@ -130,7 +132,7 @@ func TestCheckAsGen(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.26\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-I", "../testdata/goname", "../testdata/goname"}
+	args := []string{"-I", "../testdata/goname", "../testdata/goname/g"}
 	gcode, _, gerr := run(append([]string{"gen", "-o", filepath.Join(dir, "gen")}, args...)...)
 	ccode, cout, cerr := run(append([]string{"check"}, args...)...)
 	if gcode != 2 || ccode != 2 {

@@ -201,3 +201,28 @@ func TestErrorFieldsClashWithMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnings: a Go package named like a standard library package is
+// warned about at its package clause, with the import to rename.
+func TestWarnings(t *testing.T) {
+	tests := []struct{ pkg, want string }{
+		{"my.Log", `m.idl:1:9: warning: the Go package of my.Log is named log, like a standard library package: a file that uses both must rename one (import mylog "m/gen/my/log")`},
+		{"a.b.Context", `m.idl:1:9: warning: the Go package of a.b.Context is named context, like a standard library package: a file that uses both must rename one (import abcontext "m/gen/a/b/context")`},
+		{"x.Http", "m.idl:1:9: warning: the Go package of x.Http is named http"},
+		{"my.Ipc", `m.idl:1:9: warning: the Go package of my.Ipc is named ipc, like capsim/ipc: a file that uses both must rename one (import myipc "m/gen/my/ipc")`},
+		{"test.Types", ""}, // go/types: Go's tools, not left out
+		{"demo.Echo", ""},
+		{"a.Main", ""},   // mainidl
+		{"a.String", ""}, // stringidl: predeclared names are renamed
+	}
+	for _, tt := range tests {
+		p := &idl.Package{Name: tt.pkg, File: "m.idl", Pos: diag.Pos{File: "m.idl", Line: 1, Col: 9}}
+		got := Warnings([]*idl.Package{p}, "m/gen")
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: warned %v", tt.pkg, got)
+		case tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0].Error(), tt.want)):
+			t.Errorf("%s: warnings %v, want %s", tt.pkg, got, tt.want)
+		}
+	}
+}

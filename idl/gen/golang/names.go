@@ -93,6 +93,49 @@ func packageName(idlName string) string {
 	return n
 }
 
+// stdNames are the names of the standard library's packages (go list std
+// of Go 1.26, less internal, vendor, go/... and debug/..., which a program
+// beside the bindings hardly imports: test.Types is not go/types). A
+// generated package of one of these names (my.Log → log) is kept, since
+// its directory says it, but warned about: a file that imports both must
+// rename one.
+var stdNames = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`
+	adler32 aes ascii85 asn1 atomic base32 base64 big binary bits bufio
+	bytes bzip2 cgi cgo cipher cmp cmplx color context cookiejar
+	coverage crc32 crc64 crypto cryptotest csv debug des draw driver
+	dsa ecdh ecdsa ed25519 elliptic embed encoding errors exec expvar
+	fcgi filepath fips140 flag flate fmt fnv fs fstest gif gob gzip
+	hash heap hex hkdf hmac hpke html http httptest httptrace httputil
+	image io iotest ioutil iter jpeg json jsonrpc list log lzw mail
+	maphash maps math md5 metrics mime mlkem mlkemtest multipart net
+	netip os palette path pbkdf2 pem pkix plugin png pprof quick
+	quotedprintable race rand rc4 reflect regexp ring rpc rsa runtime
+	scanner sha1 sha256 sha3 sha512 signal slices slog slogtest smtp
+	sort sql strconv strings structs subtle suffixarray sync synctest
+	syscall syslog tabwriter tar template testing textproto time tls
+	trace tzdata unicode unique unsafe url user utf16 utf8 weak x509
+	xml zip zlib
+`) {
+		stdNames[n] = true
+	}
+}
+
+// capsimNames are capsim's packages that an entity program imports beside
+// the bindings.
+var capsimNames = map[string]string{"ipc": "capsim/ipc", "entities": "capsim/entities"}
+
+// shadowed says which package a generated package named name shadows ("a
+// standard library package", "capsim/ipc"), or "".
+func shadowed(name string) string {
+	if stdNames[name] {
+		return "a standard library package"
+	}
+	return capsimNames[name]
+}
+
 // PackageDir is the directory below OUT of an IDL package's Go package:
 // its name in lower case with dots as slashes (kl.core.Locator →
 // kl/core/locator).

@@ -67,6 +67,27 @@ func Check(pkgs []*idl.Package) error {
 	return err
 }
 
+// Warnings returns what Files accepts but a user should hear about: a Go
+// package that has the name of a standard library package (my.Log → log),
+// or like a package of capsim that entity programs import (ipc, entities),
+// which shadows it in code that imports both unless one is renamed. base
+// is the import path of the output root, as for Files ("" when unknown).
+func Warnings(pkgs []*idl.Package, base string) diag.List {
+	if base == "" {
+		base = "..."
+	}
+	var out diag.List
+	for _, p := range pkgs {
+		name := packageName(p.Name)
+		if like := shadowed(name); like != "" {
+			alias := strings.ToLower(strings.ReplaceAll(p.Name, ".", ""))
+			out.Addf(packagePos(p), "warning: the Go package of %s is named %s, like %s: a file that uses both must rename one (import %s %q)", p.Name, name, like, alias, base+"/"+PackageDir(p.Name))
+		}
+	}
+	out.Sort()
+	return out
+}
+
 // checkBase is the import path Check generates against; the code is
 // thrown away.
 const checkBase = "capsim.invalid/check"
