@@ -228,6 +228,12 @@ func (c *checker) resolveQualified(q qname, what string) (*Package, string, bool
 	if contains(c.pkg.Imports, prefix) {
 		return nil, "", false // the import failed and was reported
 	}
+	for _, imp := range c.pkg.Imports {
+		if strings.HasSuffix(imp, "."+prefix) { // Tiny.S for x.Tiny.S: names are qualified in full
+			c.errs.Addf(q.Pos, "undefined: %s %s: package %s is not imported (did you mean %s.%s?)", what, q.Name, prefix, imp, q.Name[i+1:])
+			return nil, "", false
+		}
+	}
 	c.errs.Addf(q.Pos, "undefined: %s %s: package %s is not imported (add \"import %s\")", what, q.Name, prefix, prefix)
 	return nil, "", false
 }

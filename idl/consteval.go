@@ -42,22 +42,7 @@ func eval(e astExpr, lookup func(q qname) (int64, bool), errs *diag.List) (v int
 func evalBig(e astExpr, lookup func(q qname) (int64, bool)) (*big.Int, *evalError) {
 	switch e := e.(type) {
 	case *intLit:
-		text, base := strings.ToLower(e.Text), 10
-		switch {
-		case strings.HasPrefix(text, "0x"):
-			text, base = text[2:], 16
-		case len(text) > 1 && text[0] == '0':
-			// Go and C read 010 as octal; an IDL reader would not expect it.
-			return nil, &evalError{e.Pos, fmt.Sprintf("integer %s has a leading zero: integers are decimal or 0x-hexadecimal", e.Text)}
-		}
-		v, ok := new(big.Int).SetString(text, base)
-		if !ok {
-			return nil, &evalError{e.Pos, fmt.Sprintf("malformed integer %s", e.Text)}
-		}
-		if !fitsInt64(v) {
-			return nil, &evalError{e.Pos, fmt.Sprintf("integer %s overflows a 64-bit constant", e.Text)}
-		}
-		return v, nil
+		return literal(e, false)
 	case *nameRef:
 		v, ok := lookup(e.qname)
 		if !ok {
@@ -65,7 +50,13 @@ func evalBig(e astExpr, lookup func(q qname) (int64, bool)) (*big.Int, *evalErro
 		}
 		return big.NewInt(v), nil
 	case *unaryExpr:
-		x, err := evalBig(e.X, lookup)
+		var x *big.Int
+		var err *evalError
+		if lit, ok := e.X.(*intLit); ok && e.Op == tSub {
+			x, err = literal(lit, true) // -9223372036854775808 is in range
+		} else {
+			x, err = evalBig(e.X, lookup)
+		}
 		if x == nil {
 			return nil, err
 		}
@@ -85,6 +76,27 @@ func evalBig(e astExpr, lookup func(q qname) (int64, bool)) (*big.Int, *evalErro
 		return binaryOp(e, x, y)
 	}
 	return nil, &evalError{e.exprPos(), "not a constant expression"}
+}
+
+// literal evaluates an integer literal, which must fit int64 (once
+// negated when negated is set).
+func literal(e *intLit, negated bool) (*big.Int, *evalError) {
+	text, base := strings.ToLower(e.Text), 10
+	switch {
+	case strings.HasPrefix(text, "0x"):
+		text, base = text[2:], 16
+	case len(text) > 1 && text[0] == '0':
+		// Go and C read 010 as octal; an IDL reader would not expect it.
+		return nil, &evalError{e.Pos, fmt.Sprintf("integer %s has a leading zero: integers are decimal or 0x-hexadecimal", e.Text)}
+	}
+	v, ok := new(big.Int).SetString(text, base)
+	if !ok {
+		return nil, &evalError{e.Pos, fmt.Sprintf("malformed integer %s", e.Text)}
+	}
+	if neg := new(big.Int).Neg(v); !fitsInt64(v) && !(negated && fitsInt64(neg)) {
+		return nil, &evalError{e.Pos, fmt.Sprintf("integer %s overflows a 64-bit constant", e.Text)}
+	}
+	return v, nil
 }
 
 func fitsInt64(v *big.Int) bool { return v.Cmp(bigMinInt64) >= 0 && v.Cmp(bigMaxInt64) <= 0 }

@@ -1,9 +1,12 @@
 package idl
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"capsim/diag"
 )
 
 // TestErrorPositions pins the exact "file:line:col: message" of the main
@@ -28,10 +31,15 @@ func TestErrorPositions(t *testing.T) {
 		{"not a package", "task class x.P\n", "r/x/P.idl:1:12: r/x/P.idl declares task class x.P, which belongs in a .edl file"},
 		{"missing import", "package x.P\nimport y.Z\n", "r/x/P.idl:2:8: package y.Z not found: no y/Z.idl below r"},
 		{"const type", "package x.P\nconst Bool B = 1;", "r/x/P.idl:2:7: constant B has type Bool: constants are integers"},
+		{"non-ASCII identifier", "package x.P\nstruct Größe { UInt8 a; }", "r/x/P.idl:2:8: identifier \"Größe\" is not ASCII: identifiers are ASCII letters, digits and '_'"},
+		{"non-ASCII after BOM", "\uFEFFpackage x.P\nstruct S { UInt8 ä; }", "r/x/P.idl:2:18: identifier \"ä\" is not ASCII: identifiers are ASCII letters, digits and '_'"},
+		{"below int64", "package x.P\nconst SInt64 A = -9223372036854775809;", "r/x/P.idl:2:19: integer 9223372036854775809 overflows a 64-bit constant"},
+		{"int64 min twice negated", "package x.P\nconst SInt64 A = - -9223372036854775808;", "r/x/P.idl:2:18: constant overflows 64 bits"},
+		{"partly qualified", "package x.P\nimport x.Q\nstruct S { Q.T t; }", "r/x/P.idl:3:12: undefined: type Q.T: package Q is not imported (did you mean x.Q.T?)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := fstest.MapFS{"x/P.idl": {Data: []byte(tt.src)}}
+			fsys := fstest.MapFS{"x/P.idl": {Data: []byte(tt.src)}, "x/Q.idl": {Data: []byte("package x.Q\nstruct T { UInt8 a; }")}}
 			l := NewLoader([]Root{{Dir: "r", FS: fsys}}, Options{})
 			_, err := l.Package("x.P")
 			if err == nil {
@@ -66,6 +74,8 @@ func TestLexicalRules(t *testing.T) {
 		{"edl semicolons", "x/C.edl", "task class x.C;\nendpoints {\n a : x.P;\n b : x.P\n}\nsecurity x.P;"},
 		{"generic >>", "x/P.idl", "package x.P\nstruct S { sequence<array<UInt8, 2>, 3> a; }"},
 		{"split >>", "x/P.idl", "package x.P\nstruct S { bytes<1>> a; }"}, // 1 >> a: a shift
+		{"byte order mark", "x/P.idl", "\uFEFFpackage x.P\nstruct S { UInt8 a; }"},
+		{"int64 extremes", "x/P.idl", "package x.P\nconst SInt64 A = -9223372036854775808;\nconst SInt64 B = -0x8000000000000000;\nconst SInt64 C = 9223372036854775807;\nconst SInt8 D = -128;"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,5 +103,29 @@ func TestLexicalRules(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestNonASCIIIdentifier: a word with non-ASCII letters is one error, not
+// one per letter, and the parse goes on after it.
+func TestNonASCIIIdentifier(t *testing.T) {
+	fsys := fstest.MapFS{"x/P.idl": {Data: []byte("package x.P\nstruct Größe { UInt8 a€b; }\nstruct S { UInt8 c }")}}
+	_, err := NewLoader([]Root{{Dir: "r", FS: fsys}}, Options{}).Package("x.P")
+	var list diag.List
+	if !errors.As(err, &list) {
+		t.Fatalf("error %v, want a diag.List", err)
+	}
+	want := []string{
+		`r/x/P.idl:2:8: identifier "Größe" is not ASCII: identifiers are ASCII letters, digits and '_'`,
+		`r/x/P.idl:2:25: illegal character "€"`, // not a letter: a word ends there
+		`r/x/P.idl:3:20: expected ';' after struct field, found '}'`,
+	}
+	if len(list) != len(want) {
+		t.Fatalf("errors:\n%v\nwant:\n%s", list, strings.Join(want, "\n"))
+	}
+	for i, e := range list {
+		if e.Error() != want[i] {
+			t.Errorf("error %d = %s, want %s", i, e, want[i])
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package idl
 
 import (
+	"bytes"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 
 	"capsim/diag"
 )
@@ -79,8 +82,14 @@ type scanner struct {
 }
 
 func newScanner(file string, src []byte, errs *diag.List) *scanner {
-	return &scanner{file: file, src: src, line: 1, col: 1, errs: errs}
+	s := &scanner{file: file, src: src, line: 1, col: 1, errs: errs}
+	if bytes.HasPrefix(src, utf8BOM) { // as editors on Windows write; Go skips it too
+		s.off = len(utf8BOM)
+	}
+	return s
 }
+
+var utf8BOM = []byte("\uFEFF")
 
 func (s *scanner) pos() diag.Pos { return diag.Pos{File: s.file, Line: s.line, Col: s.col} }
 
@@ -153,11 +162,8 @@ func (s *scanner) next() token {
 	start := s.off
 	c := s.src[s.off]
 	switch {
-	case isLetter(c):
-		for s.off < len(s.src) && (isLetter(s.src[s.off]) || isDigit(s.src[s.off])) {
-			s.advance()
-		}
-		return token{kind: tIdent, text: string(s.src[start:s.off]), pos: p}
+	case isLetter(c) || s.wordRune(s.off):
+		return s.ident(p)
 	case isDigit(c):
 		return s.number(p)
 	}
@@ -179,6 +185,44 @@ func (s *scanner) next() token {
 	t := token{kind: tIllegal, text: string(s.src[start:s.off]), pos: p}
 	s.errs.Addf(p, "illegal character %q", t.text)
 	return t
+}
+
+// wordRune reports whether a non-ASCII letter or digit starts at off:
+// part of an identifier as an author sees it, which IDL does not allow.
+func (s *scanner) wordRune(off int) bool {
+	if off >= len(s.src) || s.src[off] < utf8.RuneSelf {
+		return false
+	}
+	r, _ := utf8.DecodeRune(s.src[off:])
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// ident scans an identifier. A word with non-ASCII letters (Größe) is one
+// error, not one per letter, and still an identifier for the parser.
+func (s *scanner) ident(p diag.Pos) token {
+	start, ascii := s.off, true
+	for s.off < len(s.src) {
+		switch c := s.src[s.off]; {
+		case isLetter(c) || isDigit(c):
+			s.advance()
+		case s.wordRune(s.off):
+			ascii = false
+			_, n := utf8.DecodeRune(s.src[s.off:])
+			for range n { // columns count bytes, as in Go
+				s.advance()
+			}
+		default:
+			return s.identToken(p, string(s.src[start:s.off]), ascii)
+		}
+	}
+	return s.identToken(p, string(s.src[start:s.off]), ascii)
+}
+
+func (s *scanner) identToken(p diag.Pos, text string, ascii bool) token {
+	if !ascii {
+		s.errs.Addf(p, "identifier %q is not ASCII: identifiers are ASCII letters, digits and '_'", text)
+	}
+	return token{kind: tIdent, text: text, pos: p}
 }
 
 // number scans a decimal or 0x-hexadecimal integer literal.
