@@ -64,7 +64,7 @@ func checkIDL(f *astFile, file string, imports map[string]*Package, maxMsg int, 
 		f: f, errs: errs, imports: imports, maxMsg: maxMsg, sizes: newSizer(),
 		pkg: &Package{
 			Name: f.Name.Name, File: file, Pos: f.Name.Pos,
-			Consts: map[string]int64{}, Types: map[string]*Type{},
+			Consts: map[string]int64{}, ConstPos: map[string]diag.Pos{}, Types: map[string]*Type{},
 		},
 		decls: map[string]*astDecl{}, state: map[string]uint8{}, depths: map[*Type]int{},
 	}
@@ -172,6 +172,7 @@ func (c *checker) constDecl(d *astDecl) {
 		return
 	}
 	c.pkg.Consts[d.Name] = v
+	c.pkg.ConstPos[d.Name] = d.Pos
 }
 
 // lookupConst resolves a constant for eval, reporting what is wrong.

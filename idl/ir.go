@@ -76,6 +76,7 @@ type Package struct {
 	Pos       diag.Pos // the name in the package clause
 	Imports   []string
 	Consts    map[string]int64
+	ConstPos  map[string]diag.Pos // where each of Consts is declared
 	Types     map[string]*Type
 	Interface *Interface // nil when the package declares none
 }

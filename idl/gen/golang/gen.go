@@ -221,6 +221,9 @@ func (g *generator) consts() {
 	g.p("// Constants of %s.", g.pkg.Name)
 	g.p("const (")
 	for _, n := range names {
+		if g.at = g.pkg.ConstPos[n]; !g.at.IsValid() {
+			g.at = packagePos(g.pkg)
+		}
 		g.declare(exported(n), "constant "+n)
 		g.p("\t%s = %d", exported(n), g.pkg.Consts[n])
 	}

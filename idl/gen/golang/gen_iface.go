@@ -84,6 +84,7 @@ func (g *generator) iface(it *idl.Interface) {
 		clientNames[mv.clientName] = true
 		views = append(views, mv)
 	}
+	g.at = it.Pos // for the names the interface brings
 	g.declare("InterfaceName", "the interface name")
 	g.p("// InterfaceName is the IDL name of the interface.")
 	g.p("const InterfaceName = %q\n", it.Name)
@@ -149,6 +150,7 @@ func results(mv *method, err string) string {
 
 func (g *generator) client(views []*method) {
 	ipc := g.use("capsim/ipc")
+	g.at = g.pkg.Interface.Pos
 	g.declare("Client", "the client proxy")
 	g.p("// Client calls %s on the channel Handle, at endpoint number (RIID)", g.pkg.Name)
 	g.p("// Endpoint of the server's class, through Caller. A kernel status")

@@ -6,6 +6,7 @@ import "capsim/idl"
 // per IDL method.
 func (g *generator) server(views []*method) {
 	ipc := g.use("capsim/ipc")
+	g.at = g.pkg.Interface.Pos
 	g.declare("Server", "the server interface")
 	g.declare("Dispatcher", "the dispatcher")
 	g.declare("NewDispatcher", "the dispatcher constructor")

@@ -226,3 +226,33 @@ func TestWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestClashPositions: a clash is positioned at the declaration that loses
+// the Go name: a constant at its own line, a name the interface brings
+// (Client, InterfaceName) at the interface.
+func TestClashPositions(t *testing.T) {
+	src := "package x.G\nconst UInt8 Interface_name = 1;\nconst UInt8 A_b = 1;\nconst UInt8 AB = 2;\nstruct Client { UInt8 a; }\ninterface {\n    M();\n}\n"
+	fsys := fstest.MapFS{"x/G.idl": {Data: []byte(src)}}
+	p, err := idl.NewLoader([]idl.Root{{Dir: "r", FS: fsys}}, idl.Options{}).Package("x.G")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Check([]*idl.Package{p})
+	var list diag.List
+	if !errors.As(err, &list) {
+		t.Fatalf("Check: %v; want positioned errors", err)
+	}
+	want := []string{
+		"r/x/G.idl:3:13: Go name AB of constant A_b clashes with constant AB; rename one",
+		"r/x/G.idl:6:1: Go name Client of the client proxy clashes with type Client; rename one",
+		"r/x/G.idl:6:1: Go name InterfaceName of the interface name clashes with constant Interface_name; rename one",
+	}
+	if len(list) != len(want) {
+		t.Fatalf("Check:\n%v\nwant:\n%s", list, strings.Join(want, "\n"))
+	}
+	for i, e := range list {
+		if e.Error() != want[i] {
+			t.Errorf("error %d = %s, want %s", i, e, want[i])
+		}
+	}
+}
