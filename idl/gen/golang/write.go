@@ -124,7 +124,7 @@ func ImportPath(dir string) (string, error) {
 			return "", fmt.Errorf("import path of %s: %w", dir, err)
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("import path of %s: no go.mod encloses it", dir)
+			return "", fmt.Errorf("import path of %s: no go.mod encloses it (the generated packages import one another by module path, so the output folder must be inside a Go module: create one with 'go mod init', see docs/PROGRAMS.md)", dir)
 		}
 	}
 }
