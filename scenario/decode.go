@@ -120,6 +120,9 @@ func (d *decoder) decode(path []string, v any, rv reflect.Value) {
 	}
 	switch rv.Kind() {
 	case reflect.Pointer:
+		if !d.tableLike(path, v, rv.Type().Elem()) {
+			return // left nil: a wrong value is one error, not an empty table's
+		}
 		nv := reflect.New(rv.Type().Elem())
 		d.decode(path, v, nv.Elem())
 		rv.Set(nv)
@@ -175,11 +178,8 @@ func (d *decoder) leaf(path []string, v any, rv reflect.Value) bool {
 			return e
 		})
 	case *Size:
-		if n, ok := v.(int64); ok && n >= 0 {
-			*p = Size(n)
-			return true
-		}
-		err = leafString(v, func(s string) (e error) { *p, e = ParseSize(s); return e })
+		d.size(path, v, p)
+		return true
 	case *Rate:
 		err = leafString(v, func(s string) (e error) { *p, e = ParseRate(s); return e })
 	case *Ratio:
@@ -221,6 +221,27 @@ func (d *decoder) leaf(path []string, v any, rv reflect.Value) bool {
 		d.errorf(path, "%s: %v", keyName(path), err)
 	}
 	return true
+}
+
+// size decodes a size: bytes as an integer, or a string with a unit.
+func (d *decoder) size(path []string, v any, p *Size) {
+	switch n := v.(type) {
+	case int64:
+		if n < 0 {
+			d.errorf(path, "%s: a size must not be negative, got %s", keyName(path), tomlType(v))
+			return
+		}
+		*p = Size(n)
+	case string:
+		s, err := ParseSize(n)
+		if err != nil {
+			d.errorf(path, "%s: %v", keyName(path), err)
+			return
+		}
+		*p = s
+	default:
+		d.typeErr(path, `a size (bytes as an integer, or a string such as "4MiB")`, v)
+	}
 }
 
 func addrErr(err error, s, want string) error {
@@ -298,11 +319,39 @@ func (d *decoder) slice(path []string, v any, rv reflect.Value) {
 		d.typeErr(path, "an array", v)
 		return
 	}
-	out := reflect.MakeSlice(rv.Type(), len(elems), len(elems))
+	out := reflect.MakeSlice(rv.Type(), 0, len(elems))
 	for i, e := range elems {
-		d.decode(appendPath(path, strconv.Itoa(i)), e, out.Index(i))
+		ep := appendPath(path, strconv.Itoa(i))
+		if !d.tableLike(ep, e, rv.Type().Elem()) {
+			continue // dropped: an element that is no table has no keys to check
+		}
+		before := len(d.errs)
+		out = reflect.Append(out, reflect.Zero(rv.Type().Elem()))
+		d.decode(ep, e, out.Index(out.Len()-1))
+		if len(d.errs) > before && rv.Type().Elem().Kind() == reflect.String {
+			out = out.Slice(0, out.Len()-1) // a bad name is reported once, not again as ""
+		}
 	}
 	rv.Set(out)
+}
+
+// leafStructs are the struct types that decode from a string.
+var leafStructs = map[reflect.Type]bool{
+	reflect.TypeFor[netip.Prefix](): true, reflect.TypeFor[netip.Addr](): true,
+	reflect.TypeFor[netip.AddrPort](): true, reflect.TypeFor[HostPort](): true,
+}
+
+// tableLike reports whether v may decode into type t: anything but a
+// struct, or a table for a struct. It reports the type error otherwise.
+func (d *decoder) tableLike(path []string, v any, t reflect.Type) bool {
+	if t.Kind() != reflect.Struct || leafStructs[t] {
+		return true
+	}
+	if _, ok := v.(map[string]any); ok {
+		return true
+	}
+	d.typeErr(path, "a table", v)
+	return false
 }
 
 // stringMap decodes a table of strings (env).

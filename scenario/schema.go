@@ -37,6 +37,10 @@ func (n *Node) Has(key string) bool {
 // once and does not cascade into range errors.
 func (n *Node) given(key string) bool { return n.Has(key) && !n.bad[key] }
 
+// badValue reports whether key was written with a value that did not
+// decode: a check that the key is missing or empty would repeat that error.
+func (n *Node) badValue(key string) bool { return n.bad[key] }
+
 func (n *Node) node() *Node { return n }
 
 // Defaults applied by the loader.

@@ -104,7 +104,9 @@ func (v *validator) index() {
 func (v *validator) name(n *Node, key, name, what string, strict bool) bool {
 	switch {
 	case name == "":
-		v.errorf(n.Pos, "%s needs a %s", what, key)
+		if !n.badValue(key) {
+			v.errorf(n.Pos, "%s needs a %s", what, key)
+		}
 		return false
 	case strict && name == KernelTask:
 		v.errorf(n.KeyPos(key), "%s %s %q is reserved for the kernel", what, key, name)
@@ -153,7 +155,7 @@ func (v *validator) entity(e *Entity) {
 	if e.Task == "" {
 		what = fmt.Sprintf("the [[entity]] at line %d", e.Pos.Line) // its missing task is reported
 	}
-	if e.Class == "" {
+	if e.Class == "" && !e.badValue("class") {
 		v.errorf(e.Pos, "%s needs a class", what)
 	}
 	if e.Host != "" {
@@ -164,11 +166,14 @@ func (v *validator) entity(e *Entity) {
 	for i := range e.Connections {
 		c := &e.Connections[i]
 		if c.Target == "" {
-			v.errorf(c.Pos, "%s: connection needs a target", what)
+			if !c.badValue("target") {
+				v.errorf(c.Pos, "%s: connection needs a target", what)
+			}
 		} else {
 			ref(v, v.tasks, &c.Node, "target", what+": connection", "task", c.Target)
 		}
 		switch {
+		case c.ID == "" && c.badValue("id"):
 		case c.ID == "":
 			v.errorf(c.Pos, "%s: connection to %q needs an id", what, c.Target)
 		case len(c.ID) > maxChannelID:

@@ -58,9 +58,9 @@ func (v *validator) expect(e *Expect) {
 	case ExpectLink:
 		v.expectLink(e)
 	case ExpectProperty:
-		if e.Property == "" {
+		if e.Property == "" && !e.badValue("property") {
 			v.errorf(e.Pos, "[[expect]]: holds needs property")
-		} else {
+		} else if e.Property != "" {
 			ref(v, v.props, &e.Node, "property", "[[expect]]", "property", e.Property)
 		}
 	}
@@ -68,7 +68,9 @@ func (v *validator) expect(e *Expect) {
 
 func (v *validator) expectTask(e *Expect) {
 	if e.Task == "" {
-		v.errorf(e.Pos, "[[expect]]: exit and output need task")
+		if !e.badValue("task") {
+			v.errorf(e.Pos, "[[expect]]: exit and output need task")
+		}
 		return
 	}
 	ref(v, v.tasks, &e.Node, "task", "[[expect]]", "task", e.Task)
@@ -79,7 +81,9 @@ func (v *validator) expectTask(e *Expect) {
 
 func (v *validator) expectLink(e *Expect) {
 	if e.Link == "" {
-		v.errorf(e.Pos, "[[expect]]: contains and absent need link")
+		if !e.badValue("link") {
+			v.errorf(e.Pos, "[[expect]]: contains and absent need link")
+		}
 		return
 	}
 	ref(v, v.links, &e.Node, "link", "[[expect]]", "link", e.Link)
@@ -151,7 +155,9 @@ func (v *validator) property(p *Property) {
 	}
 	task := func(n *Node, key, name string) {
 		if name == "" {
-			v.errorf(n.Pos, "%s: %s needs a task", what, key)
+			if !n.badValue(key) {
+				v.errorf(n.Pos, "%s: %s needs a task", what, key)
+			}
 			return
 		}
 		ref(v, v.tasks, n, key, what, "task", name)

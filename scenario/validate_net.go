@@ -178,7 +178,9 @@ func (v *validator) certs() {
 		what := fmt.Sprintf("cert %q", c.Name)
 		switch {
 		case c.Name == "":
-			v.errorf(c.Pos, "cert needs a name")
+			if !c.badValue("name") {
+				v.errorf(c.Pos, "cert needs a name")
+			}
 			continue
 		case containsStr(reservedCerts, c.Name):
 			v.errorf(c.KeyPos("name"), "%s: the name is reserved (ca, other-ca and crl are generated files)", what)
