@@ -143,8 +143,11 @@ func (e *Entity) ExpandRefs(fd func(FileRef) int) (args, env []string) {
 
 // CertFiles returns the files that $CERTS names in this scenario: ca.pem,
 // crl.pem and other-ca.pem, and NAME.pem, NAME.key and NAME.ocsp for every
-// entry of certs.
+// entry of certs; none when certs is empty, as no CA is made then.
 func (s *Scenario) CertFiles() []string {
+	if len(s.Certs) == 0 {
+		return nil
+	}
 	files := []string{"ca.pem", "crl.pem", "other-ca.pem"}
 	for _, c := range s.Certs {
 		files = append(files, c.Name+".pem", c.Name+".key", c.Name+".ocsp")

@@ -32,7 +32,9 @@ type validator struct {
 	tasks map[string]*Entity
 	hosts map[string]*Host
 	links map[string]*Link
-	props map[string]*Property
+	// linkOf names the link of each host on one; set by network.
+	linkOf map[string]string
+	props  map[string]*Property
 }
 
 func (v *validator) errorf(pos diag.Pos, format string, args ...any) {
@@ -46,6 +48,11 @@ func (v *validator) validate() {
 	if p := v.s.Policy; p != "" {
 		if fi, err := os.Stat(v.s.Path(p)); err != nil || fi.IsDir() {
 			v.errorf(v.s.KeyPos("policy"), "policy %q: no such file in the scenario", p)
+		}
+	}
+	for _, p := range v.s.IDLPath {
+		if fi, err := os.Stat(v.s.Path(p)); err != nil || !fi.IsDir() {
+			v.errorf(v.s.KeyPos("idl_path"), "idl_path %q: no such folder in the scenario", p)
 		}
 	}
 	v.index()
@@ -284,7 +291,9 @@ func (v *validator) fileRefs(what string, e *Entity) {
 		pos := e.KeyPos(key)
 		switch r.Kind {
 		case RefCert:
-			if !slices.Contains(certs, r.Name) {
+			if len(certs) == 0 {
+				v.errorf(pos, "%s: %s: %s: the scenario makes no certificates (give certs)", what, r.Where(), r.Key())
+			} else if !slices.Contains(certs, r.Name) {
 				v.errorf(pos, "%s: %s: %s names no generated file%s", what, r.Where(), r.Key(), suggest(r.Name, certs))
 			}
 		case RefFile:

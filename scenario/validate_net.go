@@ -17,6 +17,7 @@ func (v *validator) network() {
 	}
 	onLink := map[string]bool{}
 	linkOf := map[string]string{}
+	v.linkOf = linkOf
 	for i := range v.s.Links {
 		l := &v.s.Links[i]
 		v.link(l)
@@ -148,8 +149,20 @@ func (v *validator) forward(f *Forward) {
 	}
 	if !f.Has("to") {
 		v.errorf(f.Pos, "[[forward]] needs to")
-	} else if f.To.Host != "" {
-		ref(v, v.hosts, &f.Node, "to", "[[forward]]", "host", f.To.Host)
+	} else if f.To.Host != "" && ref(v, v.hosts, &f.Node, "to", "[[forward]]", "host", f.To.Host) {
+		v.forwardTarget(f)
+	}
+}
+
+// forwardTarget checks that the host a forward reaches is wired: the host
+// gateway sits on its link and dials its first address.
+func (v *validator) forwardTarget(f *Forward) {
+	h := v.hosts[f.To.Host]
+	switch {
+	case v.linkOf[h.Name] == "":
+		v.errorf(f.KeyPos("to"), "[[forward]]: to %q: the host is on no link", h.Name)
+	case len(h.Addresses) == 0:
+		v.errorf(f.KeyPos("to"), "[[forward]]: to %q: the host has no address", h.Name)
 	}
 }
 
@@ -157,8 +170,20 @@ func (v *validator) egress(e *Egress) {
 	if len(e.Hosts) == 0 {
 		v.errorf(e.Pos, "[[egress]] needs hosts")
 	}
+	first := ""
 	for _, h := range e.Hosts {
-		ref(v, v.hosts, &e.Node, "hosts", "[[egress]]", "host", h)
+		if !ref(v, v.hosts, &e.Node, "hosts", "[[egress]]", "host", h) {
+			continue
+		}
+		switch link := v.linkOf[h]; {
+		case link == "":
+			v.errorf(e.KeyPos("hosts"), "[[egress]]: host %q is on no link", h)
+		case first == "":
+			first = h
+		case link != v.linkOf[first]:
+			v.errorf(e.KeyPos("hosts"), "[[egress]]: host %q is on link %q, host %q on %q; an egress serves the hosts of one link",
+				h, link, first, v.linkOf[first])
+		}
 	}
 	if !e.Has("address") {
 		v.errorf(e.Pos, "[[egress]] needs address")

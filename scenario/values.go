@@ -122,7 +122,10 @@ func ParseRatio(s string, max float64) (Ratio, error) {
 	if err != nil || strings.ContainsAny(num, "eEnNxXpP_") {
 		return 0, fmt.Errorf("bad percentage %q: not a number", s)
 	}
-	if f < 0 || (max > 0 && f > max) {
+	switch {
+	case f < 0:
+		return 0, fmt.Errorf("bad percentage %q: must not be negative", s)
+	case max > 0 && f > max:
 		return 0, fmt.Errorf("bad percentage %q: want 0%% to %g%%", s, max)
 	}
 	return Ratio(f / 100), nil
