@@ -48,6 +48,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	mode, err := parseIsolate(isolate)
+	if err == nil {
+		err = checkTimeout(fs, opts.Timeout)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return 2
@@ -78,6 +81,17 @@ func parseIsolate(s string) (kernel.IsolateMode, error) {
 		return kernel.IsolateOff, nil
 	}
 	return 0, fmt.Errorf("--isolate %q: want auto, on or off", s)
+}
+
+// checkTimeout refuses a --timeout of 0s or less, which run would take for
+// "the scenario's timeout".
+func checkTimeout(fs *flag.FlagSet, d time.Duration) error {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "timeout" })
+	if set && d <= 0 {
+		return fmt.Errorf("--timeout %s: want a duration longer than 0s", d)
+	}
+	return nil
 }
 
 // runOne loads and runs one scenario; the code is 0 passed, 1 an
