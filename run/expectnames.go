@@ -62,6 +62,7 @@ func checkExpectNames(sc *scenario.Scenario, classes func(string) (*idl.Class, e
 			}
 		}
 	}
+	errs.Sort()
 	return errs
 }
 
