@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 
+	"capsim/diag"
 	"capsim/entities"
+	"capsim/idl"
 	"capsim/scenario"
 )
 
@@ -34,19 +36,10 @@ type programs struct {
 
 func (ps *programs) resolve(ctx context.Context, sc *scenario.Scenario, e *scenario.Entity) (program, error) {
 	name := e.Program
-	if name == "" {
-		p := ps.registry.ForClass(e.Class)
-		if p == nil {
-			return program{}, fmt.Errorf("%s: entity %q: class %s has no built-in program; set program (see `capsim programs`)",
-				e.KeyPos("class"), e.Task, e.Class)
-		}
-		return program{path: ps.self, argv0: entities.ProgramPrefix + p.Name}, nil
-	}
-	if strings.HasPrefix(name, entities.ProgramPrefix) {
-		if ps.registry.Lookup(name) == nil {
-			return program{}, fmt.Errorf("%s: entity %q: no built-in program %q (see `capsim programs`)", e.KeyPos("program"), e.Task, name)
-		}
-		return program{path: ps.self, argv0: name}, nil
+	if argv0, err := builtin(ps.registry, e); err != nil {
+		return program{}, err
+	} else if argv0 != "" {
+		return program{path: ps.self, argv0: argv0}, nil
 	}
 	path := name
 	if !filepath.IsAbs(path) {
@@ -67,6 +60,43 @@ func (ps *programs) resolve(ctx context.Context, sc *scenario.Scenario, e *scena
 		return program{}, fmt.Errorf("%s: entity %q: program %s is not executable", e.KeyPos("program"), e.Task, path)
 	}
 	return program{path: path, argv0: e.Task}, nil
+}
+
+// builtin returns the built-in program an entity runs, "capsim:NAME", or
+// "" when its program is a path; the error says why it has none.
+func builtin(reg *entities.Registry, e *scenario.Entity) (string, *diag.Error) {
+	switch name := e.Program; {
+	case name == "":
+		p := reg.ForClass(e.Class)
+		if p == nil {
+			return "", diag.Errorf(e.KeyPos("class"), "entity %q: class %s has no built-in program; set program (see `capsim programs`)",
+				e.Task, e.Class)
+		}
+		return entities.ProgramPrefix + p.Name, nil
+	case strings.HasPrefix(name, entities.ProgramPrefix):
+		if reg.Lookup(name) == nil {
+			return "", diag.Errorf(e.KeyPos("program"), "entity %q: no built-in program %q (see `capsim programs`)", e.Task, name)
+		}
+		return name, nil
+	}
+	return "", nil
+}
+
+// checkBuiltins reports, with the class errors, the entities whose built-in
+// program does not exist; an entity whose class is not found is left to
+// the class error.
+func checkBuiltins(sc *scenario.Scenario, reg *entities.Registry, classes func(string) (*idl.Class, error)) diag.List {
+	var errs diag.List
+	for i := range sc.Entities {
+		e := &sc.Entities[i]
+		if _, err := classes(e.Class); err != nil && e.Program == "" {
+			continue
+		}
+		if _, err := builtin(reg, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // build compiles the Go package in dir into the user's cache, once per run

@@ -262,6 +262,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 	}()
 	roots, loader, errs := loadClasses(sc)
 	errs = append(errs, checkExpectNames(sc, loader.Class)...)
+	errs = append(errs, checkBuiltins(sc, opts.Registry, loader.Class)...)
 	errs.Sort()
 	errs = append(errs, checkForwardFlags(sc, opts.Forwards)...)
 	if err := errs.Err(); err != nil {
