@@ -13,8 +13,9 @@ func TestCheckForwardFlags(t *testing.T) {
 		Hosts: []scenario.Host{
 			{Name: "cloud", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}},
 			{Name: "island", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.1.2/24")}},
+			{Name: "mute"},
 		},
-		Links:    []scenario.Link{{Name: "lan", Hosts: []string{"cloud"}}},
+		Links:    []scenario.Link{{Name: "lan", Hosts: []string{"cloud", "mute"}}},
 		Forwards: []scenario.Forward{{Listen: netip.MustParseAddrPort("127.0.0.1:8080")}},
 	}
 	tests := []struct {
@@ -28,6 +29,7 @@ func TestCheckForwardFlags(t *testing.T) {
 		{[]string{"0.0.0.0:8443=cloud:443"}, "listen 0.0.0.0 is not a loopback address"},
 		{[]string{"127.0.0.1:8443=clod:443"}, `"clod" is not a host of the scenario (did you mean "cloud"?)`},
 		{[]string{"127.0.0.1:8443=island:443"}, `host "island" is on no [[link]]`},
+		{[]string{"127.0.0.1:8443=mute:443"}, `host "mute" has no address`},
 		{[]string{"127.0.0.1:8443"}, "want 127.0.0.1:PORT=HOST:PORT"},
 	}
 	for _, tt := range tests {

@@ -184,12 +184,11 @@ func checkForwardHost(sc *scenario.Scenario, flag, host string) diag.List {
 		errs.Add(diag.Pos{}, msg)
 		return errs
 	}
-	for _, l := range sc.Links {
-		if slices.Contains(l.Hosts, host) {
-			return nil
-		}
+	if !slices.ContainsFunc(sc.Links, func(l scenario.Link) bool { return slices.Contains(l.Hosts, host) }) {
+		errs.Addf(diag.Pos{}, "%s: host %q is on no [[link]], so nothing can reach it", flag, host)
+	} else if len(sc.Host(host).Addresses) == 0 {
+		errs.Addf(diag.Pos{}, "%s: host %q has no address to forward to", flag, host)
 	}
-	errs.Addf(diag.Pos{}, "%s: host %q is on no [[link]], so nothing can reach it", flag, host)
 	return errs
 }
 
