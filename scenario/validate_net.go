@@ -56,8 +56,11 @@ func (v *validator) host(h *Host, owner map[netip.Addr]string) {
 		if !p.IsValid() {
 			continue // reported by the decoder
 		}
-		if o, ok := owner[p.Addr()]; ok && o != h.Name {
+		switch o, ok := owner[p.Addr()]; {
+		case ok && o != h.Name:
 			v.errorf(h.KeyPos("addresses"), "%s: address %s is also host %q's", what, p.Addr(), o)
+		case ok:
+			v.errorf(h.KeyPos("addresses"), "%s: address %s is listed twice", what, p.Addr())
 		}
 		owner[p.Addr()] = h.Name
 	}
@@ -69,10 +72,37 @@ func (v *validator) host(h *Host, owner map[netip.Addr]string) {
 		if !r.Has("via") {
 			v.errorf(r.Pos, "%s: route needs via", what)
 		}
-		if r.To.IsValid() && r.Via.IsValid() && r.To.Addr().Is4() != r.Via.Unmap().Is4() {
+		switch {
+		case r.To.IsValid() && r.Via.IsValid() && r.To.Addr().Is4() != r.Via.Unmap().Is4():
 			v.errorf(r.KeyPos("via"), "%s: route to %s via %s mixes IPv4 and IPv6", what, r.To, r.Via)
+		case r.Via.IsValid() && !onLink(h.Addresses, r.Via):
+			// As Linux refuses it ("Nexthop has invalid gateway"): the
+			// stack could never reach the gateway to hand it a packet.
+			v.errorf(r.KeyPos("via"), "%s: route via %s: the gateway is in none of the host's subnets (%s)", what, r.Via, prefixList(h.Addresses))
 		}
 	}
+}
+
+// onLink reports whether a is in one of the subnets of addrs.
+func onLink(addrs []netip.Prefix, a netip.Addr) bool {
+	for _, p := range addrs {
+		if p.IsValid() && p.Masked().Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefixList is addrs as "10.0.0.1/24, fd00::1/64", or "none".
+func prefixList(addrs []netip.Prefix) string {
+	if len(addrs) == 0 {
+		return "none"
+	}
+	var s []string
+	for _, p := range addrs {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ", ")
 }
 
 func (v *validator) link(l *Link) {
@@ -185,14 +215,19 @@ func (v *validator) egress(e *Egress) {
 				h, link, first, v.linkOf[first])
 		}
 	}
-	if !e.Has("address") {
+	switch {
+	case !e.Has("address"):
 		v.errorf(e.Pos, "[[egress]] needs address")
+	case e.Address.IsValid() && e.Address.Port() == 0:
+		v.errorf(e.KeyPos("address"), "[[egress]]: address %s has no port (0)", e.Address)
 	}
 	switch {
 	case !e.Has("to"):
 		v.errorf(e.Pos, "[[egress]] needs to")
 	case e.To.IsValid() && !IsLoopback(e.To.Addr()):
 		v.errorf(e.KeyPos("to"), "[[egress]]: to %s is not a loopback address (127.0.0.0/8 or ::1)", e.To)
+	case e.To.IsValid() && e.To.Port() == 0:
+		v.errorf(e.KeyPos("to"), "[[egress]]: to %s has no port (0)", e.To)
 	}
 }
 
