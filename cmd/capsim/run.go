@@ -183,7 +183,7 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "capsim: %v\n", err)
 		return 2
 	}
-	passed, failed, ran := 0, 0, 0
+	passed, failed, broken, ran := 0, 0, 0, 0
 	for _, p := range paths {
 		ran++
 		opts := run.Options{Registry: builtin.Registry(), Isolate: mode, Output: io.Discard, Stderr: io.Discard}
@@ -197,9 +197,13 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case code != 0:
 			fmt.Fprintf(stdout, "FAIL %s (could not run)\n", p)
 		}
-		if code == 0 {
+		switch code {
+		case 0:
 			passed++
-		} else {
+		case 2:
+			failed++
+			broken++
+		default:
 			failed++
 		}
 		if ctx.Err() != nil {
@@ -213,6 +217,8 @@ func runTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case ctx.Err() != nil:
 		return exitInterrupted
+	case broken > 0:
+		return 2 // a scenario that could not run is an input error, as for capsim run
 	case failed > 0:
 		return 1
 	}
