@@ -264,7 +264,9 @@ func TypeString(t *Type) string {
 // suggest returns " (did you mean X?)" for the candidate closest to name,
 // or "" when none is close.
 func suggest(name string, candidates []string) string {
-	best, bestD := "", 3
+	// Up to two edits, or half the name's length for longer names
+	// (EchoSrv → EchoServer), as diag.Closest.
+	best, bestD := "", max(3, len(name)/2+1)
 	for _, c := range candidates {
 		d := diag.EditDistance(strings.ToLower(name), strings.ToLower(c))
 		if strings.EqualFold(name, c) {

@@ -30,6 +30,8 @@ func TestErrorPositions(t *testing.T) {
 		{"hex", "package x.P\nconst UInt8 X = 0xZZ;", "r/x/P.idl:2:17: malformed integer literal \"0xZZ\""},
 		{"not a package", "task class x.P\n", "r/x/P.idl:1:12: r/x/P.idl declares task class x.P, which belongs in a .edl file"},
 		{"missing import", "package x.P\nimport y.Z\n", "r/x/P.idl:2:8: package y.Z not found: no y/Z.idl below r"},
+		{"abbreviated import", "package x.P\nimport x.Qux\n", "r/x/P.idl:2:8: package x.Qux not found: no x/Qux.idl below r (did you mean x.Q?)"},
+		{"abbreviated name", "package x.P\nstruct EchoServer { UInt8 a; }\nstruct S { EchoSrv e; }", "r/x/P.idl:3:12: undefined: type EchoSrv (did you mean EchoServer?)"},
 		{"const type", "package x.P\nconst Bool B = 1;", "r/x/P.idl:2:7: constant B has type Bool: constants are integers"},
 		{"non-ASCII identifier", "package x.P\nstruct Größe { UInt8 a; }", "r/x/P.idl:2:8: identifier \"Größe\" is not ASCII: identifiers are ASCII letters, digits and '_'"},
 		{"non-ASCII after BOM", "\uFEFFpackage x.P\nstruct S { UInt8 ä; }", "r/x/P.idl:2:18: identifier \"ä\" is not ASCII: identifiers are ASCII letters, digits and '_'"},
