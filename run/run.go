@@ -122,12 +122,24 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Report, err
 	}
 	k.Stop()
 	rep.Notes = append(unexpectedFailures(sc, k), sys.uncheckedProperties(sc)...)
+	if len(sc.MainTasks()) == 0 && !opts.Serve {
+		rep.Notes = append(rep.Notes, noMainNote(sc))
+	}
 	sys.flush()
 	for _, f := range sys.atEnd {
 		f()
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// noMainNote says why a run without main entities ended as it began.
+func noMainNote(sc *scenario.Scenario) string {
+	if len(sc.Entities) == 0 {
+		return "the scenario has no [[entity]]: nothing ran"
+	}
+	return "no entity is main (every one says main = false), so the run ended once all had started; " +
+		"set main = true on the entities whose end ends the run, or use --serve to keep it running"
 }
 
 // uncheckedProperties notes the properties that fail while no expectation
