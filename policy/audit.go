@@ -134,8 +134,17 @@ func (p *Policy) Explain(ev *Event, d Decision) string {
 			b.WriteString("  no binding matched this event\n")
 			return b.String()
 		}
+		f := &frame{ev: ev}
 		for _, x := range sel {
-			fmt.Fprintf(&b, "  binding at %s matched the event, but none of its match sections did\n", x.b.Pos)
+			misses := choiceMisses(f, x.body, nil)
+			if len(misses) == 0 {
+				fmt.Fprintf(&b, "  binding at %s matched the event, but none of its match sections did\n", x.b.Pos)
+				continue
+			}
+			fmt.Fprintf(&b, "  binding at %s matched the event, but called no rule\n", x.b.Pos)
+			for _, m := range misses {
+				fmt.Fprintf(&b, "    where %s\n", m)
+			}
 		}
 		b.WriteString("  so no rule ran\n")
 		return b.String()
@@ -157,44 +166,12 @@ func (p *Policy) Explain(ev *Event, d Decision) string {
 			for _, fv := range messageValues(ev, r.Text) {
 				fmt.Fprintf(&b, "      where %s\n", fv)
 			}
-			if st := p.flowState(ev, r.Text); st != "" {
-				fmt.Fprintf(&b, "      where %s\n", st)
+			for _, w := range r.Where() {
+				fmt.Fprintf(&b, "      where %s\n", w)
 			}
 		}
 	}
 	return b.String()
-}
-
-// flowRule is a Flow rule's text: its object and the SID it is about.
-var flowRule = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\.[a-z]+ *\{.*\bsid *: *(src_sid|dst_sid)\b`)
-
-// flowState says the state a Flow object has for the SID a denying rule
-// named ("mode's state for dst_sid is \"idle\""): the state after the
-// event, which a failing allow or enter did not change.
-func (p *Policy) flowState(ev *Event, text string) string {
-	m := flowRule.FindStringSubmatch(text)
-	if m == nil {
-		return ""
-	}
-	o := p.objects[m[1]]
-	if o == nil {
-		return ""
-	}
-	fm, ok := o.m.(*flowModel)
-	if !ok {
-		return ""
-	}
-	sid := ev.Dst.SID
-	if m[2] == "src_sid" {
-		sid = ev.Src.SID
-	}
-	fm.mu.Lock()
-	cur, known := fm.cur[sid]
-	fm.mu.Unlock()
-	if !known {
-		return fmt.Sprintf("%s has no state for %s (not initialised)", m[1], m[2])
-	}
-	return fmt.Sprintf("%s's state for %s is %q", m[1], m[2], fm.states[cur])
 }
 
 // messageRef is a message field a rule's text names, message.a.b.

@@ -81,7 +81,12 @@ func (c *compiler) expr(x Expr, e *env) (ptype, exprFn) {
 		if o == nil {
 			return bad, nil
 		}
-		return o.m.expr(c, x, e)
+		n := len(c.explainers)
+		t, fn := o.m.expr(c, x, e)
+		if fn != nil {
+			c.explainers = slices.Insert(c.explainers, n, callValue(x, fn))
+		}
+		return t, fn
 	}
 	return bad, nil
 }

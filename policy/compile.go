@@ -30,6 +30,9 @@ type compiler struct {
 	included map[string]bool // used files by module name
 	models   map[string]bool // models brought in by use
 	known    map[string]bool // class names loaded and used
+	// explainers collects, while a rule compiles, what it records when it
+	// denies (see explain.go).
+	explainers []explainFn
 }
 
 // Compile reads, checks and compiles the policy at path (on disk). The

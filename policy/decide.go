@@ -77,6 +77,7 @@ type frame struct {
 	bindings []diag.Pos
 	rbuf     [2]RuleResult
 	bbuf     [1]diag.Pos
+	denied   int // rules that denied so far, so that a choice knows whether its branch did
 }
 
 // cstmt is a compiled statement.
@@ -88,13 +89,21 @@ type exprFn func(f *frame) (value, error)
 type crule struct {
 	r  *Rule
 	fn func(f *frame) (bool, error)
+	// explain records, when the rule denies, the state it depended on.
+	explain []explainFn
 }
 
 func (r *crule) run(f *frame) {
 	ok, err := r.fn(f)
 	res := RuleResult{Pos: r.r.Pos, Text: r.r.Text, Object: r.r.Object, Grant: ok && err == nil}
-	if err != nil {
-		res.Err = err.Error()
+	if !res.Grant {
+		f.denied++
+		if err != nil {
+			res.Err = err.Error()
+		}
+		if r.explain != nil {
+			r.explainDenied(f, &res)
+		}
 	}
 	f.rules = append(f.rules, res)
 }

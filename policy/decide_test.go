@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -155,5 +156,132 @@ func TestExplain(t *testing.T) {
 	got = p.Explain(ev, p.Decide(ev))
 	if !strings.Contains(got, "binding at t.psl:6:1 matched the event, but none of its match sections did") || strings.Contains(got, "no binding matched") {
 		t.Errorf("Explain of a binding whose match sections all missed:\n%s", got)
+	}
+}
+
+// TestExplainState checks that an explanation shows the model state a
+// denying rule depended on, as it was when the rule ran.
+func TestExplainState(t *testing.T) {
+	const header = echoHeader + `use nk.hashmap._
+use nk.staticmap._
+use nk.regex._
+use EDL test.Client
+use EDL test.Store
+policy object f : Flow { config = { states : ["a", "b", "c"], initial : "a", transitions : { "a" : ["b"], "b" : ["c", "a"] } } }
+policy object seen : HashSet { type Entry = UInt64  config = { set_size : 8, pool_size : 2 } }
+policy object small : HashSet { type Entry = UInt64  config = { set_size : 2, pool_size : 2 } }
+policy object lim : StaticMap { type Key = Text  type Value = UInt64  config = { keys : ["reads", "writes"], default : 0, pool_size : 2 } }
+policy object num : StaticMap { type Key = UInt64  type Value = UInt64  config = { keys : [1, 2], default : 0, pool_size : 2 } }
+policy object mode : StaticMap { type Key = Text  type Value = Text  config = { keys : ["m"], default : "off", pool_size : 2 } }
+execute { f.init {sid : dst_sid} seen.init {sid : dst_sid} small.init {sid : dst_sid} lim.init {sid : dst_sid} num.init {sid : dst_sid} mode.init {sid : dst_sid} }
+`
+	const at = "t.psl:18:" // the line of the policy's first binding
+	tests := []struct {
+		name   string
+		policy string
+		steps  []string // exec, ping N, pong, get KEY; the last is explained
+		want   []string
+		not    []string
+	}{
+		{"choice default branch", `request method=Pong { choice (f.query {sid : dst_sid}) { "b" : grant () _ : deny () } }`,
+			[]string{"exec", "pong"},
+			[]string{"deny () → deny\n      where f.query {sid : dst_sid} is \"a\", so the choice at " + at + "23 took _\n"}, nil},
+		{"choice branch, value before the branch's rules", `request method=Pong {
+  choice (f.query {sid : dst_sid}) { "a" : { f.enter {sid : dst_sid, state : "b"} deny () } }
+}`,
+			[]string{"exec", "pong"},
+			[]string{"where f.query {sid : dst_sid} is \"a\", so the choice at t.psl:19:3 took \"a\"\n"},
+			[]string{"is \"b\""}},
+		{"nested choices, outer first", `request method=Pong {
+  choice (f.query {sid : dst_sid}) { _ : choice (mode.get {sid : dst_sid, key : "m"}) { "on" : grant () _ : deny () } }
+}`,
+			[]string{"exec", "pong"},
+			[]string{"deny () → deny\n      where f.query {sid : dst_sid} is \"a\", so the choice at t.psl:19:3 took _\n      where mode.get {sid : dst_sid, key : \"m\"} is \"off\", so the choice at t.psl:19:42 took _\n"}, nil},
+		{"choice took no branch", `request method=Pong { choice (f.query {sid : dst_sid}) { "b" : grant () } }`,
+			[]string{"exec", "pong"},
+			[]string{"binding at " + at + "1 matched the event, but called no rule\n    where f.query {sid : dst_sid} is \"a\", so the choice at " + at + "23 took no branch (it has no _)\n"},
+			[]string{"match sections"}},
+		{"re.select", `request dst=test.Store method=Get { choice (re.select {text : message.key}) { "pub.*" : grant () _ : deny () } }`,
+			[]string{"get secret"},
+			[]string{"where re.select {text : message.key} is \"secret\", so the choice at " + at + "37 took _\n"}, nil},
+		{"re.match", `request dst=test.Store method=Get { assert (re.match {text : message.key, pattern : "pub.*"}) }`,
+			[]string{"get secret"},
+			[]string{"where message.key = \"secret\"\n", "where re.match {text : message.key, pattern : \"pub.*\"} is false\n"}, nil},
+		{"flow state when allow denied, not after a later enter", `request method=Pong { f.allow {sid : dst_sid, states : ["b"]} f.enter {sid : dst_sid, state : "b"} }`,
+			[]string{"exec", "pong"},
+			[]string{"f.allow {sid : dst_sid, states : [\"b\"]} → deny\n      where f's state for dst_sid is \"a\"\n"},
+			[]string{"is \"b\""}},
+		{"flow enter outside the table", `request method=Pong { f.enter {sid : dst_sid, state : "c"} }`,
+			[]string{"exec", "pong"},
+			[]string{"where f's state for dst_sid is \"a\"\n      where f's transitions from \"a\" go only to \"b\"\n"}, nil},
+		{"flow enter from a state without transitions", `request method=Ping { f.enter {sid : dst_sid, state : "b"} }
+request method=Pong { f.enter {sid : dst_sid, state : "c"} f.enter {sid : dst_sid, state : "c"} }`,
+			[]string{"exec", "ping 1", "pong"},
+			[]string{"where f has no transition from \"c\"\n"}, nil},
+		{"hashset contains", `request method=Ping { seen.add {sid : dst_sid, entry : message.value} }
+request method=Pong { assert (seen.contains {sid : dst_sid, entry : 7}) }`,
+			[]string{"exec", "ping 3", "ping 1", "pong"},
+			[]string{"where seen.contains {sid : dst_sid, entry : 7} is false\n      where seen's set for dst_sid has 2 entries (of at most 8): 1, 3\n"}, nil},
+		{"hashset listing is bounded", `request method=Ping { seen.add {sid : dst_sid, entry : message.value} }
+request method=Pong { assert (!seen.contains {sid : dst_sid, entry : 4}) }`,
+			[]string{"exec", "ping 7", "ping 6", "ping 5", "ping 4", "ping 3", "ping 2", "ping 1", "pong"},
+			[]string{"is true\n      where seen's set for dst_sid has 7 entries (of at most 8): 1, 2, 3, 4, 5 and 2 more\n"}, nil},
+		{"hashset full", `request method=Ping { small.add {sid : dst_sid, entry : message.value} }`,
+			[]string{"exec", "ping 1", "ping 2", "ping 3"},
+			[]string{"where message.value = 3\n      where small's set for dst_sid has 2 entries (of at most 2): 1, 2\n"}, nil},
+		{"hashset remove absent", `request method=Pong { seen.remove {sid : dst_sid, entry : 9} }`,
+			[]string{"exec", "pong"},
+			[]string{"where seen's set for dst_sid does not contain 9\n      where seen's set for dst_sid is empty (of at most 8 entries)\n"}, nil},
+		{"hashset not initialised", `request method=Pong { assert (seen.contains {sid : dst_sid, entry : 9}) }`,
+			[]string{"pong"},
+			[]string{"where seen has no set for dst_sid (not initialised)\n"}, []string{"is false"}},
+		{"staticmap get with an uncommitted value", `request method=Ping { lim.set {sid : dst_sid, key : "reads", value : message.value} }
+request method=Pong { assert (lim.get {sid : dst_sid, key : "reads"} > 2) }`,
+			[]string{"exec", "ping 5", "pong"},
+			[]string{"where lim.get {sid : dst_sid, key : \"reads\"} is 0\n      where lim's uncommitted value for \"reads\" of dst_sid is 5\n"}, nil},
+		{"staticmap get_uncommitted", `request method=Ping { lim.set {sid : dst_sid, key : "writes", value : message.value} }
+request method=Pong { assert (lim.get_uncommitted {sid : dst_sid, key : "writes"} < 2) }`,
+			[]string{"exec", "ping 5", "pong"},
+			[]string{"where lim.get_uncommitted {sid : dst_sid, key : \"writes\"} is 5\n      where lim's committed value for \"writes\" of dst_sid is 0\n"}, nil},
+		{"staticmap unknown key", `request method=Ping { num.set {sid : dst_sid, key : message.value, value : 1} }`,
+			[]string{"exec", "ping 9"},
+			[]string{"where num has no key 9 (its keys: 1, 2)\n"}, nil},
+		{"staticmap not initialised", `request method=Pong { lim.commit {sid : dst_sid} }`,
+			[]string{"pong"},
+			[]string{"where lim has no map for dst_sid (not initialised)\n"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustCompile(t, header+tt.policy)
+			var got string
+			for _, s := range tt.steps {
+				var ev *Event
+				switch word, arg, _ := strings.Cut(s, " "); word {
+				case "exec":
+					ev = &Event{Kind: Execute, Src: Subject{Class: coreClass, SID: 1}, Dst: Subject{Class: "demo.EchoServer", SID: 20}}
+				case "ping":
+					n, _ := strconv.ParseUint(arg, 10, 64)
+					ev = ping(t, p, n)
+				case "pong":
+					ev = event(t, p, Request, "demo.EchoClient", "demo.EchoServer", "echo", "Pong", nil)
+				case "get":
+					ev = event(t, p, Request, "test.Client", "test.Store", "store", "Get", map[string]any{"key": arg})
+				}
+				got = p.Explain(ev, p.Decide(ev))
+			}
+			if testing.Verbose() {
+				t.Log("\n" + got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Explain lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(got, w) {
+					t.Errorf("Explain has %q:\n%s", w, got)
+				}
+			}
+		})
 	}
 }

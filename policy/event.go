@@ -66,7 +66,8 @@ type Decision struct {
 	// "invalid message: ...".
 	Reason string
 	// Rules are the rules that were called, in order, with what each
-	// decided; the audit log and --explain print them.
+	// decided; the audit log and --explain print them. A denying rule
+	// also records the state it depended on (RuleResult.Where).
 	Rules []RuleResult
 	// Bindings are the positions of the bindings that called at least one
 	// rule, in order; --explain prints them.
@@ -82,4 +83,8 @@ type RuleResult struct {
 	// Object is the model object the rule belongs to ("base" for grant,
 	// deny and assert); audit profiles select on it.
 	Object string
+	// where holds the facts a denying rule depended on (see Where). It is
+	// a pointer so that a decision's rules stay small on the path of a
+	// grant, which records none.
+	where *[]string
 }

@@ -136,6 +136,7 @@ func (m *flowModel) rule(c *compiler, r *Rule, e *env) ruleFn {
 		if !ok {
 			return nil
 		}
+		c.addExplain(m.flowFacts(sourceText(argExpr(r.Args, "sid")), fns[0], nil))
 		if r.Method == "init" {
 			return func(f *frame) (bool, error) { return m.init(f, fns[0]) }
 		}
@@ -148,6 +149,7 @@ func (m *flowModel) rule(c *compiler, r *Rule, e *env) ruleFn {
 		if s, lit := argExpr(r.Args, "state").(*StrLit); lit {
 			c.state(m, &Lit{Kind: LitString, Str: s.Val, Pos: s.Pos}, "state")
 		}
+		c.addExplain(m.flowFacts(sourceText(argExpr(r.Args, "sid")), fns[0], fns[1]))
 		return func(f *frame) (bool, error) { return m.enter(f, fns[0], fns[1]) }
 	case "allow":
 		fns, ok := c.callArgs(what, r.Pos, r.Args, []argSpec{{"sid", vSID}, {"states", vList}}, e)
@@ -165,6 +167,7 @@ func (m *flowModel) rule(c *compiler, r *Rule, e *env) ruleFn {
 				set[i] = true
 			}
 		}
+		c.addExplain(m.flowFacts(sourceText(argExpr(r.Args, "sid")), fns[0], nil))
 		return func(f *frame) (bool, error) { return m.allow(f, fns[0], set) }
 	}
 	c.errs.Addf(r.Pos, "Flow has no rule %s (%s)", r.Method, suggest(r.Method, []string{"init", "fini", "enter", "allow"}))
@@ -180,6 +183,7 @@ func (m *flowModel) expr(c *compiler, x *CallExpr, e *env) (ptype, exprFn) {
 	if !ok {
 		return bad, nil
 	}
+	c.addExplain(m.queryFacts(sourceText(argExpr(x.Args, "sid")), fns[0]))
 	return ptype{k: vText}, func(f *frame) (value, error) {
 		sid, err := fns[0](f)
 		if err != nil {

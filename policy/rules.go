@@ -99,7 +99,20 @@ func (c *compiler) object(name string, pos diag.Pos) *object {
 	return nil
 }
 
+// rule compiles a rule with what it records when it denies: the
+// explainers its model and the model expressions of its arguments
+// registered.
 func (c *compiler) rule(r *Rule, e *env) cstmt {
+	c.explainers = nil
+	cs := c.compileRule(r, e)
+	if cr, ok := cs.(*crule); ok && len(c.explainers) > 0 {
+		cr.explain = c.explainers
+	}
+	c.explainers = nil
+	return cs
+}
+
+func (c *compiler) compileRule(r *Rule, e *env) cstmt {
 	if r.Object != "base" {
 		o := c.object(r.Object, r.Pos)
 		if o == nil {
@@ -222,6 +235,7 @@ func (c *compiler) stringList(x Expr) ([]string, bool) {
 // cchoice is a compiled choice.
 type cchoice struct {
 	c      *Choice
+	text   string // the expression as written, for explanations
 	fn     exprFn
 	res    []*regexp.Regexp // re.select: one pattern per alternative
 	alts   []*Alt
@@ -235,20 +249,29 @@ func (ch *cchoice) run(f *frame) {
 		f.rules = append(f.rules, RuleResult{Pos: ch.c.Pos, Text: "choice", Object: "base", Err: err.Error()})
 		return
 	}
-	body := ch.def
-	for i, a := range ch.alts {
-		if ch.res != nil && ch.res[i].MatchString(v.s) || ch.res == nil && a.Value == v.s {
-			body = ch.bodies[i]
-			break
-		}
-	}
+	body, alt := ch.branch(v)
+	n, denied := len(f.rules), f.denied
 	for _, s := range body {
 		s.run(f)
 	}
+	if f.denied != denied {
+		ch.explainDenied(f.rules[n:], v, alt)
+	}
+}
+
+// branch returns the body of the alternative v selects and its index, -1
+// for _ or none.
+func (ch *cchoice) branch(v value) ([]cstmt, int) {
+	for i, a := range ch.alts {
+		if ch.res != nil && ch.res[i].MatchString(v.s) || ch.res == nil && a.Value == v.s {
+			return ch.bodies[i], i
+		}
+	}
+	return ch.def, -1
 }
 
 func (c *compiler) choice(x *Choice, e *env) cstmt {
-	ch := &cchoice{c: x}
+	ch := &cchoice{c: x, text: sourceText(x.Expr)}
 	call, _ := x.Expr.(*CallExpr)
 	if call != nil && call.Method == "select" && c.object(call.Object, call.Pos) != nil && c.p.objects[call.Object].model == "Regex" {
 		fns, ok := c.callArgs("re.select", call.Pos, call.Args, []argSpec{{"text", vText}}, e)
@@ -268,6 +291,9 @@ func (c *compiler) choice(x *Choice, e *env) cstmt {
 		}
 		ch.fn = fn
 	}
+	// The choice's own line says what its expression was, when a rule of
+	// the branch it took denies.
+	c.explainers = nil
 	var flow *flowModel
 	if call != nil && call.Method == "query" {
 		if o := c.p.objects[call.Object]; o != nil {

@@ -104,6 +104,11 @@ func (m *hashSetModel) rule(c *compiler, r *Rule, e *env) ruleFn {
 		return nil
 	}
 	op := r.Method
+	var entryFn exprFn
+	if len(fns) > 1 {
+		entryFn = fns[1]
+	}
+	c.addExplain(m.setFacts(op, sourceText(argExpr(r.Args, "sid")), fns[0], entryFn))
 	return func(f *frame) (bool, error) {
 		var args [2]value
 		for i, fn := range fns {
@@ -156,6 +161,7 @@ func (m *hashSetModel) expr(c *compiler, x *CallExpr, e *env) (ptype, exprFn) {
 	if !ok {
 		return bad, nil
 	}
+	c.addExplain(m.setFacts("contains", sourceText(argExpr(x.Args, "sid")), fns[0], fns[1]))
 	return ptype{k: vBool}, func(f *frame) (value, error) {
 		sid, err := fns[0](f)
 		if err != nil {
@@ -261,6 +267,11 @@ func (m *staticMapModel) rule(c *compiler, r *Rule, e *env) ruleFn {
 		return nil
 	}
 	op := r.Method
+	var keyFn exprFn
+	if len(fns) > 1 {
+		keyFn = fns[1]
+	}
+	c.addExplain(m.mapFacts(op, sourceText(argExpr(r.Args, "sid")), fns[0], keyFn))
 	return func(f *frame) (bool, error) {
 		var args [3]value
 		for i, fn := range fns {
@@ -316,6 +327,7 @@ func (m *staticMapModel) expr(c *compiler, x *CallExpr, e *env) (ptype, exprFn) 
 		return bad, nil
 	}
 	working := x.Method == "get_uncommitted"
+	c.addExplain(m.mapFacts(x.Method, sourceText(argExpr(x.Args, "sid")), fns[0], fns[1]))
 	return ptype{k: m.valKind}, func(f *frame) (value, error) {
 		sid, err := fns[0](f)
 		if err != nil {

@@ -33,7 +33,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&isolate, "isolate", "auto", "confine entities: auto, on or off")
 	fs.Var(&forwards, "forward", "carry a real loopback port to a simulated host: `127.0.0.1:PORT=HOST:PORT` (repeatable)")
 	fs.BoolVar(&opts.Serve, "serve", false, "keep the scenario running after the checks until interrupted or the timeout")
-	fs.BoolVar(&opts.Explain, "explain", false, "print, under each denied event, the bindings that matched and the rule that denied")
+	fs.BoolVar(&opts.Explain, "explain", false, "print, under each denied event, the bindings that matched, the rule that denied and the state it depended on (docs/SCENARIO.md)")
 	fs.BoolVar(&opts.Verbose, "v", false, "print every trace record as it happens")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
