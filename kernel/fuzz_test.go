@@ -5,8 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"capsim/idl"
 	"capsim/ipc"
 )
@@ -56,10 +54,12 @@ func fakeProcess(tb testing.TB, k *Kernel, t *task) *process {
 	return p
 }
 
+// drain reads f until its peer closes (or f is closed), through the
+// os.File so that its Close cannot race with a read of the raw descriptor.
 func drain(f *os.File) {
 	buf := make([]byte, 1<<16)
 	for {
-		if _, err := unix.Read(int(f.Fd()), buf); err != nil && err != unix.EINTR {
+		if _, err := f.Read(buf); err != nil {
 			return
 		}
 	}
