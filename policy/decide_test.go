@@ -285,3 +285,29 @@ request method=Pong { assert (lim.get_uncommitted {sid : dst_sid, key : "writes"
 		})
 	}
 }
+
+// Without Options.Explain a denying rule records nothing: the kernel then
+// does no more for a denied message than for a granted one.
+func TestExplainStateOnlyWhenAsked(t *testing.T) {
+	src := echoHeader + `use nk.hashmap._
+policy object seen : HashSet { type Entry = UInt64  config = { set_size : 8, pool_size : 2 } }
+execute { seen.init {sid : dst_sid} }
+request { assert (seen.contains {sid : dst_sid, entry : message.value}) }
+`
+	for _, explain := range []bool{false, true} {
+		opts := testOpts()
+		opts.Explain = explain
+		p, err := CompileSource("t.psl", src, opts)
+		if err != nil {
+			t.Fatalf("compile: %v", err)
+		}
+		p.Decide(&Event{Kind: Execute, Src: Subject{Class: coreClass, SID: 1}, Dst: Subject{Class: "demo.EchoServer", SID: 20}})
+		d := p.Decide(ping(t, p, 9))
+		if d.Grant || len(d.Rules) == 0 {
+			t.Fatalf("Explain=%v: decision %+v, want a denying rule", explain, d)
+		}
+		if got := len(d.Rules[0].Where()); (got > 0) != explain {
+			t.Errorf("Explain=%v: the denying rule recorded %d where lines", explain, got)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 // testOpts searches testdata (for lib/common.psl), the test IDL tree and
 // the built-in idl/.
 func testOpts() Options {
-	return Options{Roots: []idl.Root{idl.DirRoot("testdata"), idl.DirRoot("testdata/idl"), idl.BuiltinRoot()}}
+	return Options{Roots: []idl.Root{idl.DirRoot("testdata"), idl.DirRoot("testdata/idl"), idl.BuiltinRoot()}, Explain: true}
 }
 
 func mustCompile(t testing.TB, src string) *Policy {

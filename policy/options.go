@@ -24,6 +24,12 @@ type Options struct {
 	// test` runs them, `run` ignores them), so a mistake in a test must not
 	// stop it. They must still parse.
 	SkipTests bool
+	// Explain makes a rule that denies record the state it depended on (a
+	// choice's branch, a HashSet's entries, a Flow's transitions), for
+	// Policy.Explain. It costs on every denied decision — a set's entries
+	// are sorted — so a run that does not explain leaves it off: a hostile
+	// entity's denied flood must not make the kernel do more.
+	Explain bool
 }
 
 // classSource returns what resolves classes for these options.

@@ -105,7 +105,7 @@ func (c *compiler) object(name string, pos diag.Pos) *object {
 func (c *compiler) rule(r *Rule, e *env) cstmt {
 	c.explainers = nil
 	cs := c.compileRule(r, e)
-	if cr, ok := cs.(*crule); ok && len(c.explainers) > 0 {
+	if cr, ok := cs.(*crule); ok && len(c.explainers) > 0 && c.opts.Explain {
 		cr.explain = c.explainers
 	}
 	c.explainers = nil
@@ -234,13 +234,14 @@ func (c *compiler) stringList(x Expr) ([]string, bool) {
 
 // cchoice is a compiled choice.
 type cchoice struct {
-	c      *Choice
-	text   string // the expression as written, for explanations
-	fn     exprFn
-	res    []*regexp.Regexp // re.select: one pattern per alternative
-	alts   []*Alt
-	bodies [][]cstmt
-	def    []cstmt
+	c       *Choice
+	text    string // the expression as written, for explanations
+	explain bool   // Options.Explain: record the branch when a rule of it denies
+	fn      exprFn
+	res     []*regexp.Regexp // re.select: one pattern per alternative
+	alts    []*Alt
+	bodies  [][]cstmt
+	def     []cstmt
 }
 
 func (ch *cchoice) run(f *frame) {
@@ -254,7 +255,7 @@ func (ch *cchoice) run(f *frame) {
 	for _, s := range body {
 		s.run(f)
 	}
-	if f.denied != denied {
+	if f.denied != denied && ch.explain {
 		ch.explainDenied(f.rules[n:], v, alt)
 	}
 }
@@ -271,7 +272,7 @@ func (ch *cchoice) branch(v value) ([]cstmt, int) {
 }
 
 func (c *compiler) choice(x *Choice, e *env) cstmt {
-	ch := &cchoice{c: x, text: sourceText(x.Expr)}
+	ch := &cchoice{c: x, text: sourceText(x.Expr), explain: c.opts.Explain}
 	call, _ := x.Expr.(*CallExpr)
 	if call != nil && call.Method == "select" && c.object(call.Object, call.Pos) != nil && c.p.objects[call.Object].model == "Regex" {
 		fns, ok := c.callArgs("re.select", call.Pos, call.Args, []argSpec{{"text", vText}}, e)

@@ -284,7 +284,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 	cf := confine.New(confine.Options{Self: opts.Executable})
 	sys.cfg.Confiner, sys.closers = cf, append(sys.closers, func() { cf.Close() })
 	if sc.Policy != "" {
-		p, err := policy.Compile(sc.Path(sc.Policy), policy.Options{Roots: roots, Loader: loader, SkipTests: true})
+		p, err := policy.Compile(sc.Path(sc.Policy), policy.Options{Roots: roots, Loader: loader, SkipTests: true, Explain: opts.Explain})
 		if err != nil {
 			return nil, err
 		}

@@ -69,7 +69,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		roots = append(roots, idl.DirRoot(dir))
 	}
 	roots = append(roots, idl.DirRoot(filepath.Dir(files[0])), idl.BuiltinRoot())
-	p, err := policy.Compile(files[0], policy.Options{Roots: roots})
+	p, err := policy.Compile(files[0], policy.Options{Roots: roots, Explain: true}) // a failing test explains itself
 	if err != nil {
 		var l diag.List
 		if !errors.As(err, &l) {
