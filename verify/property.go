@@ -17,7 +17,10 @@ type Result struct {
 	Holds bool   `json:"holds"`
 	// Vacuous says why a property holds for want of anything to check:
 	// only_through when no path leads from its from to its to at all.
-	Vacuous string   `json:"vacuous,omitempty"`
+	Vacuous string `json:"vacuous,omitempty"`
+	// Network says, for a property that holds, how data could still flow
+	// over a link between hosts, outside the policy (verify proves IPC).
+	Network string   `json:"network,omitempty"`
 	Pos     diag.Pos `json:"-"`
 	// Counterexamples show why a property fails: a path, or the calls
 	// beyond what calls allows.
@@ -69,6 +72,8 @@ func (g *Graph) CheckProperty(p *scenario.Property) Result {
 		r.Kind = "no_path"
 		if hops := g.Path(p.NoPath.From, p.NoPath.To, nil); hops != nil {
 			r.fail(fmt.Sprintf("%s reaches %s", p.NoPath.From, p.NoPath.To), hops)
+		} else {
+			r.Network = g.networkPath(p.NoPath.From, p.NoPath.To)
 		}
 	case p.Calls != nil:
 		r.Kind = "calls"
@@ -138,6 +143,7 @@ func allowMatch(pattern, name string) bool {
 
 func (g *Graph) checkTCB(r *Result, t *scenario.TCB) {
 	infl := g.Influencers(t.Asset)
+	r.Network = g.tcbNetworkCaveat(t.Asset, infl)
 	for _, name := range infl {
 		if !slices.Contains(t.Expect, name) {
 			r.fail(fmt.Sprintf("%s influences %s but is not in the expected TCB", name, t.Asset), g.Path(name, t.Asset, nil))

@@ -23,6 +23,9 @@ func WriteText(w io.Writer, results []Result) error {
 			verdict = "FAILS"
 		}
 		fmt.Fprintf(&b, "%s: %s\n", r.Name, verdict)
+		if r.Network != "" {
+			fmt.Fprintf(&b, "    note: %s\n", r.Network)
+		}
 		for _, c := range r.Counterexamples {
 			fmt.Fprintf(&b, "    %s\n", c.Note)
 			for _, h := range c.Hops {
