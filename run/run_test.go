@@ -65,7 +65,8 @@ func runScenario(t *testing.T, dir string, opts run.Options) (*run.Report, strin
 	}
 	var out bytes.Buffer
 	opts.Registry = registry()
-	opts.Output, opts.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
+	sw := &syncWriter{w: &out} // one lock for the one buffer both write to
+	opts.Output, opts.Stderr = sw, sw
 	rep, err := run.Run(context.Background(), sc, opts)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
