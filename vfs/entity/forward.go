@@ -2,6 +2,7 @@ package entity
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"syscall"
 
@@ -50,11 +51,54 @@ func (f *forwarder) client(ctx context.Context, fd int32) (*socket.Client, error
 	return f.down.Client(ctx)
 }
 
-// own records fd as the caller's; its place was reserved.
-func (f *forwarder) own(ctx context.Context, fd int32) {
+// own records fd, a new socket from the netstack, as the caller's; its
+// place was reserved. A descriptor that cannot be a new socket (negative,
+// or one a client holds: the netstack answered nonsense) is not taken
+// from its owner: the place is given back and own says EIO.
+func (f *forwarder) own(ctx context.Context, fd int32) error {
+	me := clientOf(ctx)
 	f.mu.Lock()
-	f.owner[fd] = clientOf(ctx)
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	if _, held := f.owner[fd]; fd < 0 || held {
+		f.releaseLocked(me)
+		return syscall.EIO
+	}
+	f.owner[fd] = me
+	return nil
+}
+
+// downErr is the error of a netstack call to pass on: an error reply
+// without an errno (0) is EIO, so that no client reads it as success.
+func downErr(err error) error {
+	var en syscall.Errno
+	if errors.As(err, &en) && en == 0 {
+		return syscall.EIO
+	}
+	return err
+}
+
+// The netstack's answers are checked against what was asked: more bytes
+// than the size asked for, a count past the bytes given, a poll answer
+// for other descriptors, reach no client as if valid (EIO).
+
+func recvd(data []byte, size uint32, err error) ([]byte, error) {
+	if err != nil {
+		return nil, downErr(err)
+	}
+	if uint32(len(data)) > size {
+		return nil, syscall.EIO
+	}
+	return data, nil
+}
+
+func sent(n uint32, data []byte, err error) (uint32, error) {
+	if err != nil {
+		return 0, downErr(err)
+	}
+	if n > uint32(len(data)) {
+		return 0, syscall.EIO
+	}
+	return n, nil
 }
 
 // MaxSocketsPerClient is how many sockets one client may hold through
@@ -101,9 +145,11 @@ func (f *forwarder) Socket(ctx context.Context, domain, socktype, protocol int32
 	fd, err := c.Socket(ctx, domain, socktype, protocol)
 	if err != nil {
 		f.release(clientOf(ctx))
-		return fd, err
+		return -1, downErr(err)
 	}
-	f.own(ctx, fd)
+	if err := f.own(ctx, fd); err != nil {
+		return -1, err
+	}
 	return fd, nil
 }
 
@@ -113,7 +159,7 @@ func (f *forwarder) Bind(ctx context.Context, fd int32, addr socket.Addr) error 
 	if err != nil {
 		return err
 	}
-	return c.Bind(ctx, fd, addr)
+	return downErr(c.Bind(ctx, fd, addr))
 }
 
 // Listen implements socket.Server.
@@ -122,7 +168,7 @@ func (f *forwarder) Listen(ctx context.Context, fd, backlog int32) error {
 	if err != nil {
 		return err
 	}
-	return c.Listen(ctx, fd, backlog)
+	return downErr(c.Listen(ctx, fd, backlog))
 }
 
 // Accept implements socket.Server.
@@ -137,9 +183,11 @@ func (f *forwarder) Accept(ctx context.Context, fd int32, flags uint32) (int32, 
 	conn, peer, err := c.Accept(ctx, fd, flags)
 	if err != nil {
 		f.release(clientOf(ctx))
-		return conn, peer, err
+		return -1, socket.Addr{}, downErr(err)
 	}
-	f.own(ctx, conn)
+	if err := f.own(ctx, conn); err != nil {
+		return -1, socket.Addr{}, err
+	}
 	return conn, peer, nil
 }
 
@@ -149,7 +197,7 @@ func (f *forwarder) Connect(ctx context.Context, fd int32, addr socket.Addr) err
 	if err != nil {
 		return err
 	}
-	return c.Connect(ctx, fd, addr)
+	return downErr(c.Connect(ctx, fd, addr))
 }
 
 // Send implements socket.Server.
@@ -158,7 +206,8 @@ func (f *forwarder) Send(ctx context.Context, fd int32, data []byte, flags uint3
 	if err != nil {
 		return 0, err
 	}
-	return c.Send(ctx, fd, data, flags)
+	n, err := c.Send(ctx, fd, data, flags)
+	return sent(n, data, err)
 }
 
 // Recv implements socket.Server.
@@ -167,7 +216,8 @@ func (f *forwarder) Recv(ctx context.Context, fd int32, size, flags uint32) ([]b
 	if err != nil {
 		return nil, err
 	}
-	return c.Recv(ctx, fd, size, flags)
+	data, err := c.Recv(ctx, fd, size, flags)
+	return recvd(data, size, err)
 }
 
 // SendTo implements socket.Server.
@@ -176,7 +226,8 @@ func (f *forwarder) SendTo(ctx context.Context, fd int32, data []byte, flags uin
 	if err != nil {
 		return 0, err
 	}
-	return c.SendTo(ctx, fd, data, flags, addr)
+	n, err := c.SendTo(ctx, fd, data, flags, addr)
+	return sent(n, data, err)
 }
 
 // RecvFrom implements socket.Server.
@@ -185,7 +236,11 @@ func (f *forwarder) RecvFrom(ctx context.Context, fd int32, size, flags uint32) 
 	if err != nil {
 		return nil, socket.Addr{}, err
 	}
-	return c.RecvFrom(ctx, fd, size, flags)
+	data, from, err := c.RecvFrom(ctx, fd, size, flags)
+	if data, err = recvd(data, size, err); err != nil {
+		return nil, socket.Addr{}, err
+	}
+	return data, from, nil
 }
 
 // SendMsg implements socket.Server.
@@ -194,7 +249,8 @@ func (f *forwarder) SendMsg(ctx context.Context, fd int32, data []byte, control 
 	if err != nil {
 		return 0, err
 	}
-	return c.SendMsg(ctx, fd, data, control, flags)
+	n, err := c.SendMsg(ctx, fd, data, control, flags)
+	return sent(n, data, err)
 }
 
 // RecvMsg implements socket.Server.
@@ -203,7 +259,11 @@ func (f *forwarder) RecvMsg(ctx context.Context, fd int32, size, flags uint32) (
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	return c.RecvMsg(ctx, fd, size, flags)
+	data, control, mf, err := c.RecvMsg(ctx, fd, size, flags)
+	if data, err = recvd(data, size, err); err != nil {
+		return nil, nil, 0, err
+	}
+	return data, control, mf, nil
 }
 
 // Shutdown implements socket.Server.
@@ -212,7 +272,7 @@ func (f *forwarder) Shutdown(ctx context.Context, fd, how int32) error {
 	if err != nil {
 		return err
 	}
-	return c.Shutdown(ctx, fd, how)
+	return downErr(c.Shutdown(ctx, fd, how))
 }
 
 // Close implements socket.Server.
@@ -227,7 +287,7 @@ func (f *forwarder) Close(ctx context.Context, fd int32) error {
 		f.releaseLocked(clientOf(ctx))
 	}
 	f.mu.Unlock()
-	return c.Close(ctx, fd)
+	return downErr(c.Close(ctx, fd))
 }
 
 // Poll implements socket.Server.
@@ -237,35 +297,57 @@ func (f *forwarder) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs int
 	// at) gets POLLNVAL in its own entry, and the call does not wait.
 	me := clientOf(ctx)
 	down := append([]socket.PollFd(nil), fds...)
-	var nval []int
+	nval := false
 	f.mu.Lock()
 	for i, p := range fds {
 		if owner, ok := f.owner[p.Fd]; p.Fd >= 0 && (!ok || owner != me) {
 			down[i].Fd = -1
-			nval = append(nval, i)
+			nval = true
 		}
 	}
 	f.mu.Unlock()
-	if len(nval) > 0 {
+	if nval {
 		timeoutMs = 0
 	}
 	c, err := f.down.Client(ctx)
 	if err != nil {
 		return nil, 0, f.errnoOf(err)
 	}
-	rev, n, err := c.Poll(ctx, down, timeoutMs)
-	if err != nil || len(rev) != len(fds) {
-		return rev, n, err
+	rev, _, err := c.Poll(ctx, down, timeoutMs)
+	if err != nil {
+		return nil, 0, downErr(err)
 	}
-	for _, i := range nval {
-		rev[i] = pollNval
-		n++
+	if len(rev) != len(fds) {
+		return nil, 0, syscall.EIO // not an answer to this poll
+	}
+	// Each entry gets only what poll(2) may say of it: nothing for a
+	// skipped descriptor, POLLNVAL for one not the caller's, else the
+	// events asked for and the conditions always reported; ready counts
+	// them here, not as the netstack says.
+	n := uint32(0)
+	for i, p := range fds {
+		switch {
+		case p.Fd < 0:
+			rev[i] = 0
+		case down[i].Fd < 0:
+			rev[i] = pollNval
+		default:
+			rev[i] &= p.Events | pollErr | pollHup | pollNval
+		}
+		if rev[i] != 0 {
+			n++
+		}
 	}
 	return rev, n, nil
 }
 
-// pollNval is POLLNVAL: an entry's descriptor is not open.
-const pollNval = 0x20
+// Poll events: POLLERR, POLLHUP and POLLNVAL (an entry's descriptor is
+// not open) are reported whether asked for or not.
+const (
+	pollErr  = 0x8
+	pollHup  = 0x10
+	pollNval = 0x20
+)
 
 // GetSockOpt implements socket.Server.
 func (f *forwarder) GetSockOpt(ctx context.Context, fd, level, name int32, size uint32) ([]byte, error) {
@@ -273,7 +355,8 @@ func (f *forwarder) GetSockOpt(ctx context.Context, fd, level, name int32, size 
 	if err != nil {
 		return nil, err
 	}
-	return c.GetSockOpt(ctx, fd, level, name, size)
+	data, err := c.GetSockOpt(ctx, fd, level, name, size)
+	return recvd(data, size, err)
 }
 
 // SetSockOpt implements socket.Server.
@@ -282,7 +365,7 @@ func (f *forwarder) SetSockOpt(ctx context.Context, fd, level, name int32, value
 	if err != nil {
 		return err
 	}
-	return c.SetSockOpt(ctx, fd, level, name, value)
+	return downErr(c.SetSockOpt(ctx, fd, level, name, value))
 }
 
 // GetSockName implements socket.Server.
@@ -291,7 +374,8 @@ func (f *forwarder) GetSockName(ctx context.Context, fd int32) (socket.Addr, err
 	if err != nil {
 		return socket.Addr{}, err
 	}
-	return c.GetSockName(ctx, fd)
+	a, err := c.GetSockName(ctx, fd)
+	return a, downErr(err)
 }
 
 // GetPeerName implements socket.Server.
@@ -300,7 +384,8 @@ func (f *forwarder) GetPeerName(ctx context.Context, fd int32) (socket.Addr, err
 	if err != nil {
 		return socket.Addr{}, err
 	}
-	return c.GetPeerName(ctx, fd)
+	a, err := c.GetPeerName(ctx, fd)
+	return a, downErr(err)
 }
 
 // GetAddrInfo implements socket.Server.
@@ -309,7 +394,8 @@ func (f *forwarder) GetAddrInfo(ctx context.Context, host string) ([]socket.Addr
 	if err != nil {
 		return nil, f.errnoOf(err)
 	}
-	return c.GetAddrInfo(ctx, host)
+	addrs, err := c.GetAddrInfo(ctx, host)
+	return addrs, downErr(err)
 }
 
 // errnoOf turns a failure to reach the netstack into the errno a client

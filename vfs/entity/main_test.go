@@ -23,5 +23,9 @@ func registry() *entities.Registry {
 	r.Register(&entities.Program{Name: "bench-read", Class: "demo.HttpServer",
 		Summary: "reads one file N times through VFS_FILESYSTEM_BACKEND and prints ns/op",
 		Run:     runBenchRead})
+	r.Register(&entities.Program{Name: "hostile-net", Class: "capsim.Netstack",
+		Summary: "a netstack answering nonsense (hostile_test.go)", Run: runHostileNet})
+	r.Register(&entities.Program{Name: "hostile-probe", Class: "demo.HttpClient",
+		Summary: "checks what the VFS passes up from a hostile netstack", Run: runHostileProbe})
 	return r
 }
