@@ -227,7 +227,14 @@ func (c *conn) Write(b []byte) (int, error) {
 		}
 		n, err := c.n.Send(ctx, c.fd, chunk, flags|syscall.MSG_NOSIGNAL)
 		written += n
-		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+		switch {
+		case err == nil && n == 0:
+			// A blocking send takes at least a byte or fails: a backend
+			// that says neither would have this loop spin for ever.
+			return written, c.opErr("write", syscall.EIO)
+		case errors.Is(err, syscall.EAGAIN) && flags != 0:
+			// With a deadline: wait (Poll) again.
+		case err != nil:
 			return written, c.opErr("write", err)
 		}
 	}

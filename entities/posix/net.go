@@ -72,6 +72,9 @@ func (n *Net) Socket(ctx context.Context, domain, typ, proto int) (int, error) {
 		return -1, err
 	}
 	fd, err := c.Socket(ctx, int32(domain), int32(typ), int32(proto))
+	if err == nil && fd < 0 {
+		return -1, syscall.EIO // the backend's nonsense, not a descriptor
+	}
 	return int(fd), err
 }
 
@@ -112,6 +115,9 @@ func (n *Net) Accept(ctx context.Context, fd int) (int, netip.AddrPort, error) {
 	if err != nil {
 		return -1, netip.AddrPort{}, err
 	}
+	if conn < 0 {
+		return -1, netip.AddrPort{}, syscall.EIO
+	}
 	return int(conn), FromAddr(peer), nil
 }
 
@@ -125,6 +131,9 @@ func (n *Net) Send(ctx context.Context, fd int, data []byte, flags int) (int, er
 		data = data[:socket.MaxData]
 	}
 	sent, err := c.Send(ctx, int32(fd), data, uint32(flags))
+	if err == nil && int(sent) > len(data) {
+		return 0, syscall.EIO // more than was given: no count to trust
+	}
 	return int(sent), err
 }
 
@@ -137,7 +146,11 @@ func (n *Net) Recv(ctx context.Context, fd, size, flags int) ([]byte, error) {
 	if size > socket.MaxData {
 		size = socket.MaxData
 	}
-	return c.Recv(ctx, int32(fd), uint32(size), uint32(flags))
+	data, err := c.Recv(ctx, int32(fd), uint32(size), uint32(flags))
+	if err == nil && len(data) > size {
+		return nil, syscall.EIO // more than asked for: not a read of this call
+	}
+	return data, err
 }
 
 // Shutdown shuts down one or both directions (SHUT_RD, SHUT_WR, SHUT_RDWR).
@@ -166,7 +179,13 @@ func (n *Net) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs int) ([]u
 		return nil, 0, err
 	}
 	rev, ready, err := c.Poll(ctx, fds, int32(timeoutMs))
-	return rev, int(ready), err
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(rev) != len(fds) || int(ready) > len(fds) {
+		return nil, 0, syscall.EIO // not an answer to this poll
+	}
+	return rev, int(ready), nil
 }
 
 // SetSockOptInt sets an integer option (as Linux: a little-endian int32).
@@ -194,7 +213,11 @@ func (n *Net) GetSockOpt(ctx context.Context, fd, level, name, size int) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	return c.GetSockOpt(ctx, int32(fd), int32(level), int32(name), uint32(size))
+	v, err := c.GetSockOpt(ctx, int32(fd), int32(level), int32(name), uint32(size))
+	if err == nil && len(v) > size {
+		return nil, syscall.EIO
+	}
+	return v, err
 }
 
 // GetSockName returns a socket's local address.
@@ -236,7 +259,11 @@ func (n *Net) LookupHost(ctx context.Context, host string) ([]netip.Addr, error)
 	}
 	out := make([]netip.Addr, 0, len(as))
 	for _, a := range as {
-		out = append(out, FromAddr(a).Addr())
+		// An address that is none (not 4 or 16 bytes) is skipped: dialled,
+		// it would be the unspecified address.
+		if ip := FromAddr(a).Addr(); ip.IsValid() {
+			out = append(out, ip)
+		}
 	}
 	if len(out) == 0 {
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
