@@ -236,14 +236,19 @@ func (s *Session) Read(p []byte) (int, error) {
 }
 
 // Write encrypts p and sends it as TLS records.
-func (s *Session) Write(p []byte) (int, error) {
+func (s *Session) Write(p []byte) (int, error) { return s.WriteContext(context.Background(), p) }
+
+// WriteContext is Write for the caller of ctx: over a downConn, when ctx
+// ends the downstream Sends end too, and then, as after a write
+// timeout, the session can write no more (a record may be cut).
+func (s *Session) WriteContext(ctx context.Context, p []byte) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	dc, ok := s.conn.NetConn().(*downConn)
 	if !ok {
 		return s.conn.Write(p)
 	}
-	dc.beginBatch() // one downstream Send for the records, not one each
+	dc.beginBatch(ctx) // one downstream Send for the records, not one each
 	n, err := s.conn.Write(p)
 	if ferr := dc.endBatch(); err == nil && ferr != nil {
 		return 0, ferr

@@ -84,6 +84,8 @@ type downConn struct {
 	wmu      sync.Mutex
 	batching bool
 	wbuf     []byte
+	wctx     context.Context // the batch's caller: its end ends the batch's Sends
+	werr     error           // sticky: after a failed send the stream has a gap
 }
 
 // newDownConn wraps downstream descriptor fd. An invalid local address is
@@ -182,8 +184,13 @@ func (c *downConn) recv() ([]byte, error) {
 func (c *downConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return 0, c.werr
+	}
 	if !c.batching {
-		return c.send(p)
+		n, err := c.send(p)
+		c.werr = err
+		return n, err
 	}
 	if len(c.wbuf) > 0 && len(c.wbuf)+len(p) > socket.MaxData {
 		if err := c.flushLocked(); err != nil {
@@ -194,10 +201,13 @@ func (c *downConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// beginBatch starts gathering writes.
-func (c *downConn) beginBatch() {
+// beginBatch starts gathering writes for the caller of ctx: when it ends
+// (cancelled, past its deadline), so do the batch's downstream Sends,
+// which a backend that never answers would else hold for ever.
+func (c *downConn) beginBatch(ctx context.Context) {
 	c.wmu.Lock()
 	c.batching = true
+	c.wctx = ctx
 	c.wmu.Unlock()
 }
 
@@ -206,7 +216,9 @@ func (c *downConn) endBatch() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.batching = false
-	return c.flushLocked()
+	err := c.flushLocked()
+	c.wctx = nil
+	return err
 }
 
 func (c *downConn) flushLocked() error {
@@ -215,6 +227,11 @@ func (c *downConn) flushLocked() error {
 	}
 	_, err := c.send(c.wbuf)
 	c.wbuf = c.wbuf[:0] // kept: never grows much past MaxData
+	if err != nil {
+		// crypto/tls took these records as written: no later record may
+		// follow them, else the peer would see a gap, not an error.
+		c.werr = err
+	}
 	return err
 }
 
@@ -225,6 +242,9 @@ func (c *downConn) send(p []byte) (int, error) {
 	c.mu.Unlock()
 	ctx, cancel := c.callCtx(dl)
 	defer cancel()
+	if c.wctx != nil {
+		defer context.AfterFunc(c.wctx, cancel)()
+	}
 	done := 0
 	for done < len(p) {
 		chunk := p[done:min(len(p), done+socket.MaxData)]
@@ -234,6 +254,9 @@ func (c *downConn) send(p []byte) (int, error) {
 		}
 		if n == 0 {
 			return done, c.opError("write", ctx, syscall.EPIPE)
+		}
+		if int(n) > len(chunk) { // the backend's nonsense: where the stream stands is unknown
+			return done, c.opError("write", ctx, syscall.EIO)
 		}
 		done += int(n)
 	}

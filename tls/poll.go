@@ -115,10 +115,12 @@ func (t *Terminator) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs in
 			if err != nil {
 				return nil, 0, errnoOf(err)
 			}
+			if len(rev) != len(p.downFds) {
+				return nil, 0, syscall.EIO // not an answer to this poll
+			}
 			for k, i := range p.downIdx {
-				if k < len(rev) {
-					p.revents[i] = rev[k]
-				}
+				// Only the events asked for and those always reported.
+				p.revents[i] = rev[k] & (fds[i].Events | pollErr | pollHup | pollNval)
 			}
 		}
 		if n := p.ready(); n > 0 || (!deadline.IsZero() && !time.Now().Before(deadline)) {

@@ -123,7 +123,7 @@ func errnoOf(err error) error {
 		return nil
 	}
 	var en syscall.Errno
-	if errors.As(err, &en) {
+	if errors.As(err, &en) && en != 0 { // an error reply of errno 0 is no success
 		return en
 	}
 	var ie *ipc.Error
@@ -169,6 +169,9 @@ func (t *Terminator) Socket(ctx context.Context, domain, socktype, protocol int3
 	down, err := t.down.Socket(ctx, domain, socktype, protocol)
 	if err != nil {
 		return -1, errnoOf(err)
+	}
+	if down < 0 {
+		return -1, syscall.EIO // the backend's nonsense: no socket to keep
 	}
 	return t.add(ctx, &tsock{down: down, tls: socktype&sockTypeMsk == sockStream, nonblock: socktype&sockNonblock != 0}), nil
 }
@@ -273,6 +276,30 @@ func (t *Terminator) clientHandshake(ctx context.Context, s *tsock, fd, down int
 	return nil
 }
 
+// recvd passes on the data of a downstream read of size bytes: more is
+// the backend's nonsense, EIO, not data for the client.
+func recvd(data []byte, size uint32, err error) ([]byte, error) {
+	if err != nil {
+		return nil, errnoOf(err)
+	}
+	if uint32(len(data)) > size {
+		return nil, syscall.EIO
+	}
+	return data, nil
+}
+
+// sent passes on the count of a downstream send of data: more than was
+// given is EIO.
+func sent(n uint32, data []byte, err error) (uint32, error) {
+	if err != nil {
+		return 0, errnoOf(err)
+	}
+	if n > uint32(len(data)) {
+		return 0, syscall.EIO
+	}
+	return n, nil
+}
+
 func hookErrno(err error) error {
 	var en syscall.Errno
 	if errors.As(err, &en) && en != 0 {
@@ -301,6 +328,9 @@ func (t *Terminator) Accept(ctx context.Context, fd int32, flags uint32) (int32,
 		conn, peer, err := t.down.Accept(ctx, down, flags)
 		if err != nil {
 			return -1, socket.Addr{}, errnoOf(err)
+		}
+		if conn < 0 {
+			return -1, socket.Addr{}, syscall.EIO
 		}
 		return t.add(ctx, &tsock{down: conn}), peer, nil
 	}
@@ -352,7 +382,12 @@ func (t *Terminator) serverHandshake(ctx context.Context, conn int32, peer socke
 	ns := &tsock{down: conn, tls: true, sess: sess, peer: pap}
 	ns.opts = SockOpts{Connected: true, ServerName: sess.ServerName(), SessionID: sess.ID()}
 	if t.hooks != nil {
-		if err := t.hooks.AfterHandshake(ctx, clientID(ctx), -1, true, sess.ServerName(), sess.PeerCertificates(), 0); err != nil {
+		// No client waits on this call to bound it: the handshake timeout
+		// does, so a plug-in that never answers cannot hold the peer's
+		// place (maxPending) for ever.
+		hctx, cancel := context.WithTimeout(ctx, t.cfg.timeout(SessionOptions{}))
+		defer cancel()
+		if err := t.hooks.AfterHandshake(hctx, clientID(ctx), -1, true, sess.ServerName(), sess.PeerCertificates(), 0); err != nil {
 			sess.Close()
 			return nil, err
 		}
@@ -438,7 +473,7 @@ func (t *Terminator) GetSockOpt(ctx context.Context, fd, level, name int32, size
 			return nil, err
 		}
 		v, err := t.down.GetSockOpt(ctx, down, level, name, size)
-		return v, errnoOf(err)
+		return recvd(v, size, err)
 	}
 	s, err := t.sock(ctx, fd)
 	if err != nil {

@@ -97,7 +97,7 @@ func (t *Terminator) Send(ctx context.Context, fd int32, data []byte, flags uint
 	}
 	if sess == nil {
 		n, err := t.down.Send(ctx, s.down, data, flags)
-		return n, errnoOf(err)
+		return sent(n, data, err)
 	}
 	s.mu.Lock()
 	shut := s.shutWr
@@ -111,7 +111,10 @@ func (t *Terminator) Send(ctx context.Context, fd int32, data []byte, flags uint
 			return 0, hookErrno(err)
 		}
 	}
-	if _, err := sess.Write(out); err != nil {
+	if _, err := sess.WriteContext(ctx, out); err != nil {
+		if ctx.Err() != nil {
+			return 0, syscall.ECANCELED
+		}
 		return 0, Errno(err)
 	}
 	return uint32(len(data)), nil
@@ -126,7 +129,7 @@ func (t *Terminator) Recv(ctx context.Context, fd int32, size uint32, flags uint
 	}
 	if sess == nil {
 		data, err := t.down.Recv(ctx, s.down, size, flags)
-		return data, errnoOf(err)
+		return recvd(data, size, err)
 	}
 	data, err := sess.Take(ctx, int(min(size, socket.MaxData)), flags&msgPeek != 0, flags&msgDontWait != 0)
 	switch {
@@ -143,6 +146,9 @@ func (t *Terminator) Recv(ctx context.Context, fd int32, size uint32, flags uint
 		if data, err = t.hooks.AfterRecv(ctx, clientID(ctx), fd, data); err != nil {
 			return nil, hookErrno(err)
 		}
+		if uint32(len(data)) > size {
+			return nil, syscall.EIO // a plug-in's answer past the size asked for
+		}
 	}
 	return data, nil
 }
@@ -156,7 +162,7 @@ func (t *Terminator) SendTo(ctx context.Context, fd int32, data []byte, flags ui
 	}
 	if sess == nil {
 		n, err := t.down.SendTo(ctx, s.down, data, flags, addr)
-		return n, errnoOf(err)
+		return sent(n, data, err)
 	}
 	return t.Send(ctx, fd, data, flags)
 }
@@ -169,7 +175,10 @@ func (t *Terminator) RecvFrom(ctx context.Context, fd int32, size uint32, flags 
 	}
 	if sess == nil {
 		data, from, err := t.down.RecvFrom(ctx, s.down, size, flags)
-		return data, from, errnoOf(err)
+		if data, err = recvd(data, size, err); err != nil {
+			return nil, socket.Addr{}, err
+		}
+		return data, from, nil
 	}
 	data, err := t.Recv(ctx, fd, size, flags)
 	return data, sockAddr(s.peer), err
@@ -184,7 +193,7 @@ func (t *Terminator) SendMsg(ctx context.Context, fd int32, data []byte, control
 	}
 	if sess == nil {
 		n, err := t.down.SendMsg(ctx, s.down, data, control, flags)
-		return n, errnoOf(err)
+		return sent(n, data, err)
 	}
 	if len(control) > 0 {
 		return 0, syscall.EOPNOTSUPP
@@ -200,7 +209,10 @@ func (t *Terminator) RecvMsg(ctx context.Context, fd int32, size uint32, flags u
 	}
 	if sess == nil {
 		data, control, mf, err := t.down.RecvMsg(ctx, s.down, size, flags)
-		return data, control, mf, errnoOf(err)
+		if data, err = recvd(data, size, err); err != nil {
+			return nil, nil, 0, err
+		}
+		return data, control, mf, nil
 	}
 	data, err := t.Recv(ctx, fd, size, flags)
 	return data, nil, 0, err
