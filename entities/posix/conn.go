@@ -195,10 +195,13 @@ func (c *conn) Read(b []byte) (int, error) {
 			return 0, c.opErr("read", err)
 		}
 		flags = syscall.MSG_DONTWAIT
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, *d) // a backend that holds the call anyway
+		defer cancel()
 	}
 	data, err := c.n.Recv(ctx, c.fd, len(b), flags)
 	if err != nil {
-		if errors.Is(err, syscall.EAGAIN) {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, c.opErr("read", os.ErrDeadlineExceeded)
 		}
 		return 0, c.opErr("read", err)
@@ -211,23 +214,29 @@ func (c *conn) Read(b []byte) (int, error) {
 }
 
 func (c *conn) Write(b []byte) (int, error) {
-	ctx := context.Background()
 	written := 0
 	for written < len(b) {
+		ctx, cancel := context.Background(), context.CancelFunc(func() {})
 		flags := 0
 		if d := c.writeDeadline.Load(); d != nil && !d.IsZero() {
 			if err := c.wait(ctx, pollOut, *d); err != nil {
 				return written, c.opErr("write", err)
 			}
 			flags = syscall.MSG_DONTWAIT
+			// A backend may hold the send anyway (a TLS terminator whose
+			// own backend is full): the deadline ends it.
+			ctx, cancel = context.WithDeadline(ctx, *d)
 		}
 		chunk := b[written:]
 		if len(chunk) > socket.MaxData {
 			chunk = chunk[:socket.MaxData]
 		}
 		n, err := c.n.Send(ctx, c.fd, chunk, flags|syscall.MSG_NOSIGNAL)
+		cancel()
 		written += n
 		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return written, c.opErr("write", os.ErrDeadlineExceeded)
 		case err == nil && n == 0:
 			// A blocking send takes at least a byte or fails: a backend
 			// that says neither would have this loop spin for ever.

@@ -2,7 +2,9 @@ package posix
 
 import (
 	"context"
+	"errors"
 	"net/netip"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -26,7 +28,7 @@ func (l loopCaller) Call(ctx context.Context, _ ipc.Handle, m *ipc.Message) (*ip
 	case r := <-rep:
 		return r, nil
 	case <-ctx.Done():
-		return nil, &ipc.Error{Status: ipc.Cancelled, Reason: ctx.Err().Error()}
+		return nil, ctx.Err() // as the runtime does
 	}
 }
 
@@ -48,16 +50,25 @@ type liar struct {
 	pollReady     uint32
 	opt           []byte
 	addrs         []socket.Addr
+	hold          bool // Send and Recv answer only when their caller gives up
 }
 
 func (l *liar) Socket(context.Context, int32, int32, int32) (int32, error) { return l.fd, nil }
 func (l *liar) Accept(context.Context, int32, uint32) (int32, socket.Addr, error) {
 	return l.fd, socket.Addr{}, nil
 }
-func (l *liar) Recv(_ context.Context, _ int32, size, _ uint32) ([]byte, error) {
+func (l *liar) Recv(ctx context.Context, _ int32, size, _ uint32) ([]byte, error) {
+	if l.hold {
+		<-ctx.Done()
+		return nil, syscall.EINTR
+	}
 	return make([]byte, int(size)+l.recvExtra), nil
 }
-func (l *liar) Send(_ context.Context, _ int32, data []byte, _ uint32) (uint32, error) {
+func (l *liar) Send(ctx context.Context, _ int32, data []byte, _ uint32) (uint32, error) {
+	if l.hold {
+		<-ctx.Done()
+		return 0, syscall.EINTR
+	}
 	return l.sendN(len(data))
 }
 func (l *liar) Poll(context.Context, []socket.PollFd, int32) ([]uint16, uint32, error) {
@@ -108,6 +119,24 @@ func TestHostileBackend(t *testing.T) {
 		}},
 		{"write EAGAIN without deadline", &liar{sendN: func(int) (uint32, error) { return 0, syscall.EAGAIN }}, func(ctx context.Context, n *Net) error {
 			_, err := n.newConn(1).Write([]byte("hello"))
+			return err
+		}},
+		{"read holding MSG_DONTWAIT past the deadline", &liar{hold: true, pollRev: []uint16{pollIn}, pollReady: 1}, func(ctx context.Context, n *Net) error {
+			c := n.newConn(1)
+			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			_, err := c.Read(make([]byte, 10))
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("read = %v, want a deadline error", err)
+			}
+			return err
+		}},
+		{"write holding MSG_DONTWAIT past the deadline", &liar{hold: true, pollRev: []uint16{pollOut}, pollReady: 1}, func(ctx context.Context, n *Net) error {
+			c := n.newConn(1)
+			c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+			_, err := c.Write([]byte("hello"))
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("write = %v, want a deadline error", err)
+			}
 			return err
 		}},
 		{"poll answers more", &liar{pollRev: []uint16{1, 1, 1}, pollReady: 3}, func(ctx context.Context, n *Net) error {
