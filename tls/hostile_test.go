@@ -340,3 +340,46 @@ func TestTerminatorHostilePlugin(t *testing.T) {
 		}
 	})
 }
+
+// onceVeto is a plug-in whose first AfterRecv fails (as a slow one whose
+// caller gave up would), then allows everything.
+type onceVeto struct {
+	greedyHooks
+	vetoed atomic.Bool
+}
+
+func (h *onceVeto) AfterHandshake(context.Context, uint32, int32, bool, string, []*x509.Certificate, VerifyResult) error {
+	return nil
+}
+
+func (h *onceVeto) AfterRecv(_ context.Context, _ uint32, _ int32, data []byte) ([]byte, error) {
+	if !h.vetoed.Swap(true) {
+		return nil, syscall.EPERM
+	}
+	return data, nil
+}
+
+// TestTerminatorAfterRecvFailureIsSticky: data taken for a Recv whose
+// AfterRecv failed is lost, so the stream cannot go on as if whole.
+func TestTerminatorAfterRecvFailureIsSticky(t *testing.T) {
+	f := newFixture(t)
+	ctx := testCtx(t)
+	port := tlsEcho(t, f)
+	app := socketClient(NewTerminator(f.config("--ca", "ca.pem"), socketClient(newOSBackend(t), 100, "tls"), &onceVeto{}), 1, "app")
+	fd, err := dialVia(ctx, app, "cloud", port, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Send(ctx, fd, []byte("hello"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Recv(ctx, fd, 100, 0); !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("recv = %v, want the plug-in's EPERM", err)
+	}
+	if _, err := app.Send(ctx, fd, []byte("world"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := app.Recv(ctx, fd, 100, 0); err == nil {
+		t.Errorf("recv after lost data = %q: a gap in the stream, unseen", data)
+	}
+}

@@ -61,6 +61,9 @@ type tsock struct {
 	sess   *Session
 	peer   netip.AddrPort
 	shutWr bool
+	// recvLost, once AfterRecv failed for data taken from the session,
+	// is what every later Recv returns.
+	recvLost error
 	// A listening stream socket: nonblock from SOCK_NONBLOCK at creation
 	// (Accept then says EAGAIN instead of waiting); acc, started by Listen,
 	// runs the handshakes.

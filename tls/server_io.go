@@ -131,7 +131,14 @@ func (t *Terminator) Recv(ctx context.Context, fd int32, size uint32, flags uint
 		data, err := t.down.Recv(ctx, s.down, size, flags)
 		return recvd(data, size, err)
 	}
-	data, err := sess.Take(ctx, int(min(size, socket.MaxData)), flags&msgPeek != 0, flags&msgDontWait != 0)
+	s.mu.Lock()
+	lost := s.recvLost
+	s.mu.Unlock()
+	if lost != nil {
+		return nil, lost
+	}
+	peek := flags&msgPeek != 0
+	data, err := sess.Take(ctx, int(min(size, socket.MaxData)), peek, flags&msgDontWait != 0)
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, nil
@@ -143,11 +150,20 @@ func (t *Terminator) Recv(ctx context.Context, fd int32, size uint32, flags uint
 		return nil, Errno(err)
 	}
 	if t.hooks != nil && len(data) > 0 {
-		if data, err = t.hooks.AfterRecv(ctx, clientID(ctx), fd, data); err != nil {
-			return nil, hookErrno(err)
+		data, err = t.hooks.AfterRecv(ctx, clientID(ctx), fd, data)
+		if err == nil && uint32(len(data)) > size {
+			err = syscall.EIO // a plug-in's answer past the size asked for
 		}
-		if uint32(len(data)) > size {
-			return nil, syscall.EIO // a plug-in's answer past the size asked for
+		if err != nil {
+			err = hookErrno(err)
+			if !peek {
+				// The data taken is lost: a later Recv must not return
+				// what follows as if the stream had no gap.
+				s.mu.Lock()
+				s.recvLost = err
+				s.mu.Unlock()
+			}
+			return nil, err
 		}
 	}
 	return data, nil
