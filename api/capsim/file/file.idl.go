@@ -326,6 +326,9 @@ func (c *Client) Open(ctx context.Context, path string, flags uint32, mode uint3
 		if err = d.Finish(); err != nil {
 			return fd, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Open error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return fd, pe
 	}
 	return fd, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -358,6 +361,9 @@ func (c *Client) Read(ctx context.Context, fd int32, size uint32) (data []byte, 
 		if err = d.Finish(); err != nil {
 			return data, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Read error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return data, pe
 	}
 	return data, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -389,6 +395,9 @@ func (c *Client) Write(ctx context.Context, fd int32, data []byte) (n uint32, er
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return n, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Write error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return n, pe
 	}
@@ -423,6 +432,9 @@ func (c *Client) PRead(ctx context.Context, fd int32, size uint32, offset uint64
 		if err = d.Finish(); err != nil {
 			return data, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.PRead error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return data, pe
 	}
 	return data, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -456,6 +468,9 @@ func (c *Client) PWrite(ctx context.Context, fd int32, data []byte, offset uint6
 		if err = d.Finish(); err != nil {
 			return n, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.PWrite error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return n, pe
 	}
 	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -485,6 +500,9 @@ func (c *Client) Close(ctx context.Context, fd int32) (err error) {
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Close error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}
@@ -517,6 +535,9 @@ func (c *Client) Stat(ctx context.Context, path string) (stat FileStat, err erro
 		if err = d.Finish(); err != nil {
 			return stat, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Stat error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return stat, pe
 	}
 	return stat, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -547,6 +568,9 @@ func (c *Client) FStat(ctx context.Context, fd int32) (stat FileStat, err error)
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return stat, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.FStat error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return stat, pe
 	}
@@ -586,6 +610,9 @@ func (c *Client) ReadDir(ctx context.Context, fd int32, max_ uint32) (entries []
 		if err = d.Finish(); err != nil {
 			return entries, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.ReadDir error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return entries, pe
 	}
 	return entries, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -616,6 +643,9 @@ func (c *Client) MkDir(ctx context.Context, path string, mode uint32) (err error
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.MkDir error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}
@@ -648,6 +678,9 @@ func (c *Client) Unlink(ctx context.Context, path string, flags uint32) (err err
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Unlink error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -678,6 +711,9 @@ func (c *Client) Rename(ctx context.Context, from string, to string) (err error)
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Rename error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}
@@ -710,6 +746,9 @@ func (c *Client) Truncate(ctx context.Context, path string, size uint64) (err er
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.Truncate error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -739,6 +778,9 @@ func (c *Client) FSync(ctx context.Context, fd int32) (err error) {
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.File.FSync error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}

@@ -415,6 +415,9 @@ func (c *Client) Socket(ctx context.Context, domain int32, socktype int32, proto
 		if err = d.Finish(); err != nil {
 			return fd, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Socket error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return fd, pe
 	}
 	return fd, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -446,6 +449,9 @@ func (c *Client) Bind(ctx context.Context, fd int32, addr Addr) (err error) {
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Bind error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -476,6 +482,9 @@ func (c *Client) Listen(ctx context.Context, fd int32, backlog int32) (err error
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Listen error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}
@@ -510,6 +519,9 @@ func (c *Client) Accept(ctx context.Context, fd int32, flags uint32) (conn int32
 		if err = d.Finish(); err != nil {
 			return conn, peer, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Accept error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return conn, peer, pe
 	}
 	return conn, peer, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -540,6 +552,9 @@ func (c *Client) Connect(ctx context.Context, fd int32, addr Addr) (err error) {
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Connect error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}
@@ -574,6 +589,9 @@ func (c *Client) Send(ctx context.Context, fd int32, data []byte, flags uint32) 
 		if err = d.Finish(); err != nil {
 			return n, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Send error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return n, pe
 	}
 	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -606,6 +624,9 @@ func (c *Client) Recv(ctx context.Context, fd int32, size uint32, flags uint32) 
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return data, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Recv error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return data, pe
 	}
@@ -641,6 +662,9 @@ func (c *Client) SendTo(ctx context.Context, fd int32, data []byte, flags uint32
 		if err = d.Finish(); err != nil {
 			return n, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.SendTo error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return n, pe
 	}
 	return n, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -674,6 +698,9 @@ func (c *Client) RecvFrom(ctx context.Context, fd int32, size uint32, flags uint
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return data, from, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.RecvFrom error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return data, from, pe
 	}
@@ -711,6 +738,9 @@ func (c *Client) SendMsg(ctx context.Context, fd int32, data []byte, control []C
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return n, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.SendMsg error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return n, pe
 	}
@@ -753,6 +783,9 @@ func (c *Client) RecvMsg(ctx context.Context, fd int32, size uint32, flags uint3
 		if err = d.Finish(); err != nil {
 			return data, control, msgflags, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.RecvMsg error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return data, control, msgflags, pe
 	}
 	return data, control, msgflags, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -784,6 +817,9 @@ func (c *Client) Shutdown(ctx context.Context, fd int32, how int32) (err error) 
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Shutdown error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -813,6 +849,9 @@ func (c *Client) Close(ctx context.Context, fd int32) (err error) {
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Close error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}
@@ -856,6 +895,9 @@ func (c *Client) Poll(ctx context.Context, fds []PollFd, timeoutMs int32) (reven
 		if err = d.Finish(); err != nil {
 			return revents, ready, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.Poll error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return revents, ready, pe
 	}
 	return revents, ready, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -890,6 +932,9 @@ func (c *Client) GetSockOpt(ctx context.Context, fd int32, level int32, name int
 		if err = d.Finish(); err != nil {
 			return value, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.GetSockOpt error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return value, pe
 	}
 	return value, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -923,6 +968,9 @@ func (c *Client) SetSockOpt(ctx context.Context, fd int32, level int32, name int
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.SetSockOpt error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -954,6 +1002,9 @@ func (c *Client) GetSockName(ctx context.Context, fd int32) (addr Addr, err erro
 		if err = d.Finish(); err != nil {
 			return addr, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.GetSockName error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return addr, pe
 	}
 	return addr, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -984,6 +1035,9 @@ func (c *Client) GetPeerName(ctx context.Context, fd int32) (addr Addr, err erro
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return addr, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.GetPeerName error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return addr, pe
 	}
@@ -1021,6 +1075,9 @@ func (c *Client) GetAddrInfo(ctx context.Context, host string) (addrs []Addr, er
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return addrs, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.Socket.GetAddrInfo error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return addrs, pe
 	}

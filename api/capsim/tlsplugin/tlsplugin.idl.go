@@ -168,6 +168,9 @@ func (c *Client) BeforeConnect(ctx context.Context, client uint32, fd int32, hos
 		if err = d.Finish(); err != nil {
 			return allow, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.TlsPlugin.BeforeConnect error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return allow, pe
 	}
 	return allow, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -207,6 +210,9 @@ func (c *Client) AfterHandshake(ctx context.Context, client uint32, fd int32, se
 		if err = d.Finish(); err != nil {
 			return allow, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.TlsPlugin.AfterHandshake error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return allow, pe
 	}
 	return allow, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -242,6 +248,9 @@ func (c *Client) BeforeSend(ctx context.Context, client uint32, fd int32, data [
 		if err = d.Finish(); err != nil {
 			return allow, replace, dataOut, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.TlsPlugin.BeforeSend error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return allow, replace, dataOut, pe
 	}
 	return allow, replace, dataOut, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -276,6 +285,9 @@ func (c *Client) AfterRecv(ctx context.Context, client uint32, fd int32, data []
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return allow, replace, dataOut, &ipc.Error{Status: ipc.Invalid, Reason: "capsim.TlsPlugin.AfterRecv error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return allow, replace, dataOut, pe
 	}

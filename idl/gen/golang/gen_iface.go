@@ -205,6 +205,14 @@ func (g *generator) clientMethod(mv *method, ipc string) {
 		g.p("\t\tif err = d.Finish(); err != nil {")
 		g.p("\t\t\treturn %s", results(mv, fmt.Sprintf("&%s.Error{Status: %s.Invalid, Reason: %q + err.Error()}", ipc, ipc, full+" error reply: ")))
 		g.p("\t\t}")
+		if mv.errnoParam {
+			// errno 0 is no error: a server that sends it as one has failed
+			// in a way its client can only take for an I/O error.
+			p := mv.errs[0]
+			g.p("\t\tif pe.%s == 0 {", p.field)
+			g.p("\t\t\tpe.%s = %s(%s.EIO) // an error reply without an errno", p.field, p.typ, g.use("syscall"))
+			g.p("\t\t}")
+		}
 		g.p("\t\treturn %s", results(mv, "pe"))
 	}
 	g.p("\t}")

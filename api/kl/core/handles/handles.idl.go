@@ -88,6 +88,9 @@ func (c *Client) Close(ctx context.Context, handle uint32) (err error) {
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "kl.core.Handles.Close error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -119,6 +122,9 @@ func (c *Client) Dup(ctx context.Context, handle uint32, rights uint32) (dup uin
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return dup, &ipc.Error{Status: ipc.Invalid, Reason: "kl.core.Handles.Dup error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return dup, pe
 	}

@@ -89,6 +89,9 @@ func (c *Client) Connect(ctx context.Context, id string) (channel ipc.Slot, err 
 		if err = d.Finish(); err != nil {
 			return channel, &ipc.Error{Status: ipc.Invalid, Reason: "kl.core.Locator.Connect error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return channel, pe
 	}
 	return channel, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -120,6 +123,9 @@ func (c *Client) CallEndpoint(ctx context.Context, channel uint32, name string) 
 		pe.Errno = d.Uint32("errno")
 		if err = d.Finish(); err != nil {
 			return riid, &ipc.Error{Status: ipc.Invalid, Reason: "kl.core.Locator.Endpoint error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
 		}
 		return riid, pe
 	}

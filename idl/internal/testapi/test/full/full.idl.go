@@ -285,6 +285,9 @@ func (c *Client) Put(ctx context.Context, rec Record, extra ipc.Slot) (id uint64
 		if err = d.Finish(); err != nil {
 			return id, &ipc.Error{Status: ipc.Invalid, Reason: "test.Full.Put error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint32(syscall.EIO) // an error reply without an errno
+		}
 		return id, pe
 	}
 	return id, &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
@@ -403,6 +406,9 @@ func (c *Client) Kw(ctx context.Context, type_ string, func_ int32) (err error) 
 		pe.Errno = d.Int32("errno")
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "test.Full.Kw error reply: " + err.Error()}
+		}
+		if pe.Errno == 0 {
+			pe.Errno = int32(syscall.EIO) // an error reply without an errno
 		}
 		return pe
 	}

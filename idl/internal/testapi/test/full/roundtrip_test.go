@@ -177,6 +177,12 @@ func TestErrors(t *testing.T) {
 	if _, err = c.Put(ctx, sample(), ipc.Slot{}); !errors.Is(err, syscall.EIO) {
 		t.Errorf("untyped error: %v, want EIO", err)
 	}
+	// A server that sends errno 0 as an error: its client sees EIO, not
+	// an error that errors.Is matches with nothing ("errno 0").
+	s.put = &full.PutError{}
+	if _, err = c.Put(ctx, sample(), ipc.Slot{}); !errors.Is(err, syscall.EIO) {
+		t.Errorf("errno 0: %v, want EIO", err)
+	}
 	s.get = &full.GetError{Code: 7, Why: "because"}
 	var ge *full.GetError
 	if _, _, err = c.Get(ctx, 1); !errors.As(err, &ge) || *ge != (full.GetError{Code: 7, Why: "because"}) {

@@ -271,6 +271,9 @@ func (c *Client) Digits(ctx context.Context, x2 uint8) (err error) {
 		if err = d.Finish(); err != nil {
 			return &ipc.Error{Status: ipc.Invalid, Reason: "test.Names.Digits error reply: " + err.Error()}
 		}
+		if pe.Errno == 0 {
+			pe.Errno = uint8(syscall.EIO) // an error reply without an errno
+		}
 		return pe
 	}
 	return &ipc.Error{Status: rep.Status, Reason: string(rep.Payload)}
