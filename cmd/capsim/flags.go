@@ -28,23 +28,47 @@ func newFlags(name, usage, example string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseInterspersed parses flags that may come before or after the
-// positional arguments, and returns the positional ones.
+// positional arguments, and returns the positional ones. Everything after
+// a "--" that ends the flags is positional, even what looks like a flag.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if endedFlags(fs, args[:len(args)-len(rest)]) {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
+}
+
+// endedFlags reports whether fs.Parse, consuming the arguments parsed,
+// stopped at a "--" that ends the flags rather than at a positional
+// argument: parsed is flags, their values and, last, maybe that "--". A
+// "--" that is a flag's value (-o --) does not end them.
+func endedFlags(fs *flag.FlagSet, parsed []string) bool {
+	for i := 0; i < len(parsed); i++ {
+		a := parsed[i]
+		if a == "--" {
+			return true
+		}
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++ // its value is the next argument
+			}
+		}
+	}
+	return false
 }
 
 // listFlag is a repeatable string flag.
