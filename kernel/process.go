@@ -205,10 +205,33 @@ func (k *Kernel) copyOutput(t *task, r io.ReadCloser, done chan<- struct{}) {
 	defer close(done)
 	defer r.Close()
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), 2*maxOutputLine)
+	sc.Split(scanOutputLines)
 	for sc.Scan() {
 		k.printf(t, "%s", sc.Text())
 	}
+	// Only a read error ends the loop before EOF: drain the rest, so the
+	// process never blocks on (or dies writing to) an unread pipe.
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// maxOutputLine is the longest line of a process's output printed whole;
+// a longer one is printed in pieces of this size.
+const maxOutputLine = 1 << 20
+
+// scanOutputLines is bufio.ScanLines that cuts a line longer than
+// maxOutputLine (not between a CR and its LF) instead of failing, which
+// ended the copy and left the process writing to an unread pipe.
+func scanOutputLines(data []byte, atEOF bool) (int, []byte, error) {
+	adv, tok, err := bufio.ScanLines(data, atEOF)
+	if adv == 0 && tok == nil && err == nil && len(data) >= maxOutputLine {
+		n := maxOutputLine
+		if data[n-1] == '\r' {
+			n--
+		}
+		return n, data[:n], nil
+	}
+	return adv, tok, err
 }
 
 func (k *Kernel) printf(t *task, format string, args ...any) {
