@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -96,8 +97,7 @@ func Parse(file, dir string, src []byte) (*Scenario, error) {
 	if _, err := toml.Decode(string(src), &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			pos := diag.Pos{File: file, Line: pe.Position.Line, Col: pe.Position.Col}
-			return nil, diag.List{diag.Errorf(pos, "%s", pe.Message)}
+			return nil, diag.List{diag.Errorf(tomlErrorPos(file, string(src), pe.Position), "%s", printable(pe.Message))}
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -111,6 +111,31 @@ func Parse(file, dir string, src []byte) (*Scenario, error) {
 	v.validate()
 	v.errs.Sort()
 	return s, v.errs.Err()
+}
+
+// tomlErrorPos is the position of a TOML syntax error, worked out from
+// its byte offset: for a backslash at the end of the file the TOML
+// library's line is one short (0 on the first line).
+func tomlErrorPos(file, src string, p toml.Position) diag.Pos {
+	if p.Start < 0 || p.Start > len(src) {
+		return diag.Pos{File: file, Line: max(p.Line, 1), Col: max(p.Col, 1)}
+	}
+	before := src[:p.Start]
+	return diag.Pos{File: file, Line: 1 + strings.Count(before, "\n"), Col: len(before) - strings.LastIndexByte(before, '\n')}
+}
+
+// printable escapes the control characters of a TOML error message (the
+// library quotes the end of the file as a NUL).
+func printable(msg string) string {
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // defaultName is the folder's name, or the file's name without .toml when
