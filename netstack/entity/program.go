@@ -82,6 +82,9 @@ func parseArgs(args []string, task string, stderr io.Writer, log *slog.Logger) (
 	if err := fl.Parse(args); err != nil {
 		return nil, err
 	}
+	if fl.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags after it would be ignored)", fl.Arg(0))
+	}
 	if *nic == "" {
 		return nil, errors.New("--nic is required (the kernel passes it from the scenario's [[link]])")
 	}
