@@ -261,6 +261,13 @@ func leafString(v any, parse func(string) error) error {
 
 // table decodes a TOML table into the struct rv.
 func (d *decoder) table(path []string, v any, rv reflect.Value) {
+	// The position first: a value that is not a table still leaves an
+	// element (of an array of tables) that validation reports errors on.
+	n, hasNode := rv.Addr().Interface().(noder)
+	if hasNode {
+		n.node().Pos = d.pos(path)
+		n.node().keys = map[string]diag.Pos{}
+	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		d.typeErr(path, "a table", v)
@@ -274,11 +281,6 @@ func (d *decoder) table(path []string, v any, rv reflect.Value) {
 			fields[tag] = i
 			names = append(names, tag)
 		}
-	}
-	n, hasNode := rv.Addr().Interface().(noder)
-	if hasNode {
-		n.node().Pos = d.pos(path)
-		n.node().keys = map[string]diag.Pos{}
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {

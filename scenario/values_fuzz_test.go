@@ -80,3 +80,20 @@ func TestTOMLErrorAtEndIsPositioned(t *testing.T) {
 		}
 	}
 }
+
+// TestNonTableElementIsPositioned: an array-of-tables element that is not
+// a table (certs = [""]) is reported where it is, and so is what the
+// validator then finds missing; "cert needs a name" used to come without
+// a position (FuzzLoad/2f52c570bd52fc10).
+func TestNonTableElementIsPositioned(t *testing.T) {
+	_, err := Parse("s.toml", t.TempDir(), []byte("name = \"x\"\ncerts = [\"\"]\n"))
+	list, ok := err.(diag.List)
+	if !ok || len(list) == 0 {
+		t.Fatalf("Parse = %T %v, want a diag.List", err, err)
+	}
+	for _, e := range list {
+		if e.Pos.Line != 2 {
+			t.Errorf("error %v, want it on line 2", e)
+		}
+	}
+}
