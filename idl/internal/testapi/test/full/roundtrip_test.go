@@ -262,7 +262,7 @@ func TestDispatcherRejects(t *testing.T) {
 }
 
 // encodePut returns a valid Put payload (its handles dropped).
-func encodePut(t *testing.T, _ int) []byte {
+func encodePut(t testing.TB, _ int) []byte {
 	var got *ipc.Message
 	c := &full.Client{Caller: callerFunc(func(m *ipc.Message) { got = m })}
 	_, _ = c.Put(context.Background(), sample(), ipc.Slot{})
