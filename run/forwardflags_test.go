@@ -27,6 +27,7 @@ func TestCheckForwardFlags(t *testing.T) {
 		{[]string{"127.0.0.1:8443=cloud:443", "[::ffff:127.0.0.1]:8443=cloud:80"}, "is taken by --forward 127.0.0.1:8443=cloud:443"},
 		{[]string{"127.0.0.1:8080=cloud:80"}, "is taken by the [[forward]]"},
 		{[]string{"0.0.0.0:8443=cloud:443"}, "listen 0.0.0.0 is not a loopback address"},
+		{[]string{"[::1%lo]:8443=cloud:443"}, "is not a loopback address"},
 		{[]string{"127.0.0.1:8443=clod:443"}, `"clod" is not a host of the scenario (did you mean "cloud"?)`},
 		{[]string{"127.0.0.1:8443=island:443"}, `host "island" is on no [[link]]`},
 		{[]string{"127.0.0.1:8443=mute:443"}, `host "mute" has no address`},

@@ -160,7 +160,7 @@ func checkForwardFlags(sc *scenario.Scenario, flags []string) diag.List {
 			errs.Addf(diag.Pos{}, "%s: %s is taken by %s", flag, f.Listen, by)
 		}
 		taken[unmapped(f.Listen)] = flag
-		if !f.Listen.Addr().IsLoopback() {
+		if !scenario.IsLoopback(f.Listen.Addr()) {
 			errs.Addf(diag.Pos{}, "%s: listen %s is not a loopback address (127.0.0.0/8 or ::1)", flag, f.Listen.Addr())
 		}
 		errs = append(errs, checkForwardHost(sc, flag, f.To.Host)...)
