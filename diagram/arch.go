@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"capsim/policy"
 	"capsim/verify"
@@ -182,9 +185,49 @@ func (n node) mermaid() string {
 	return fmt.Sprintf("%s[\"%s<br/><small>%s</small>\"]", n.id, mermaidText(n.task), mermaidText(n.class))
 }
 
-// mermaidText escapes text for a quoted Mermaid label.
+// mermaidEscaper writes as an entity code (#59; is ';') every character
+// Mermaid would take for syntax: a quote ends a label, ';' and '#' end a
+// sequence message or start an entity code, '<' and '>' are HTML, '`'
+// makes a label Markdown and %% starts a directive (%%{init: ...}%%,
+// anywhere on a line) or a comment. A line break is <br/>.
+var mermaidEscaper = strings.NewReplacer(`"`, "#quot;", "#", "#35;", ";", "#59;", "<", "#lt;", ">", "#gt;", "`", "#96;",
+	"%%", "%#37;", "\n", "<br/>")
+
+// mermaidText escapes text for a quoted Mermaid label or a sequence
+// diagram's message or participant: what it shows is the text itself.
 func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", ";", ",").Replace(s)
+	return mermaidEscaper.Replace(visible(s))
+}
+
+// visible writes the control characters and invalid UTF-8 of s, which a
+// diagram would not show (or, in SVG, could not hold), as Go escapes:
+// "\x01", "\t", "\xff". New lines stay.
+func visible(s string) string {
+	hidden := func(r rune, size int) bool {
+		return r != '\n' && (unicode.IsControl(r) || r == utf8.RuneError && size == 1)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if hidden(r, size) {
+			if b.Len() == 0 {
+				b.WriteString(s[:i])
+			}
+			if size == 1 && r == utf8.RuneError {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+			} else {
+				q := strconv.QuoteRune(r)
+				b.WriteString(q[1 : len(q)-1])
+			}
+		} else if b.Len() > 0 {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
 }
 
 func (a *arch) dot(b *strings.Builder) {
@@ -224,7 +267,10 @@ func (a *arch) dotNode(n node) string {
 	return fmt.Sprintf("%s [%s];", dotQuote(n.task), attrs)
 }
 
+// dotEscaper escapes text inside a DOT string.
+var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
 // dotQuote quotes a DOT identifier or label.
 func dotQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+	return `"` + dotEscaper.Replace(visible(s)) + `"`
 }

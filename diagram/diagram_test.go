@@ -2,11 +2,16 @@ package diagram
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"capsim/verify"
 )
@@ -161,7 +166,103 @@ func allDiagrams(t *testing.T, format Format, dir string) []string {
 		recs := readTrace(t, tr)
 		write("seq-"+strings.TrimSuffix(filepath.Base(tr), ".jsonl"), func(b *bytes.Buffer) error { return Sequence(b, recs, format) })
 	}
+	files = append(files, hostileDiagrams(t, format, dir)...)
 	return files
+}
+
+// hostileNames are texts a user may write where diagrams show them
+// (connection ids, the policy file's path in a deny reason, the scenario's
+// name) or that a trace may hold: every diagram must stay valid and show
+// them as they are.
+var hostileNames = []string{
+	`a"b\c\n`,
+	"x;y#z #quot; #59; &amp;",
+	"<b>|[p](q){r}`md`-->x",
+	"line\n%% comment\nend",
+	"ctl\x01\x1b\x7f\t\r",
+	"ü 🎉 %%{init: {}}%%",
+}
+
+// hostileDiagrams writes the architecture of a scenario and the sequence
+// of a trace that hold hostileNames into dir and returns the files.
+func hostileDiagrams(t *testing.T, format Format, dir string) []string {
+	t.Helper()
+	sc := filepath.Join(dir, "hostile")
+	policy := `pol "x" ;#%%.psl`
+	toml := "name = " + tomlQuote(strings.Join(hostileNames, " ")) + "\npolicy = " + tomlQuote(policy) + "\n" +
+		"[[entity]]\ntask = \"z\"\nclass = \"kl.VfsRamFs\"\n"
+	for i, h := range hostileNames { // one client each: a diagram draws one channel per pair
+		toml += fmt.Sprintf("[[entity]]\ntask = \"c-%d\"\nclass = \"demo.EchoClient\"\nconnections = [ { target = \"z\", id = %s } ]\n", i, tomlQuote(h))
+	}
+	writeFile(t, filepath.Join(sc, "scenario.toml"), toml)
+	writeFile(t, filepath.Join(sc, policy), `execute: kl.core.Execute
+use nk.base._
+use EDL kl.core.Core
+use EDL demo.EchoClient
+use EDL kl.VfsRamFs
+execute { grant () }
+request src=demo.EchoClient dst=kl.core.Core { grant () }
+response src=kl.core.Core { grant () }
+error src=kl.core.Core { grant () }
+`)
+	g := loadGraph(t, sc)
+	var arch bytes.Buffer
+	if err := Architecture(&arch, g, format, ArchOptions{Highlight: []string{"c-0"}}); err != nil {
+		t.Fatal(err)
+	}
+	var seq bytes.Buffer
+	if err := Sequence(&seq, hostileTrace(), format); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{filepath.Join(dir, "arch-hostile."+string(format)), filepath.Join(dir, "seq-hostile."+string(format))}
+	writeFile(t, files[0], arch.String())
+	writeFile(t, files[1], seq.String())
+	return files
+}
+
+// hostileTrace is a trace whose participants, endpoints and deny reasons
+// are hostileNames (and invalid UTF-8).
+func hostileTrace() []Record {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	code := 1
+	recs := []Record{{Kind: "execute", Src: "kernel", Dst: "client", PID: 7, Time: t0}}
+	for i, h := range append(hostileNames, "bad \xff\xfe utf-8") {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		recs = append(recs,
+			Record{Kind: "request", Src: "client", Dst: h, Endpoint: h, Method: "M", Decision: "deny", Reason: "denied by " + h + ":1:2", Time: at},
+			Record{Kind: "error", Src: h, Dst: "client", Endpoint: "e", Method: h, Time: at},
+			Record{Kind: "exit", Src: h, Code: &code, Time: at})
+	}
+	return recs
+}
+
+// tomlQuote writes s as a TOML basic string.
+func tomlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // scenarioDirs lists every shipped scenario and the verify test designs.
@@ -187,10 +288,31 @@ func TestGraphvizRenders(t *testing.T) {
 		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
 	}
 	for _, f := range allDiagrams(t, DOT, t.TempDir()) {
-		out, err := exec.Command(dot, "-Tsvg", "-o", os.DevNull, f).CombinedOutput()
-		if err != nil || len(out) > 0 {
+		var svg, stderr bytes.Buffer
+		cmd := exec.Command(dot, "-Tsvg", f)
+		cmd.Stdout, cmd.Stderr = &svg, &stderr
+		err := cmd.Run()
+		if err == nil && stderr.Len() == 0 {
+			err = wellFormed(svg.Bytes())
+		}
+		if err != nil || stderr.Len() > 0 {
 			src, _ := os.ReadFile(f)
-			t.Errorf("dot %s: %v\n%s\n%s", filepath.Base(f), err, out, src)
+			t.Errorf("dot %s: %v\n%s\n%s", filepath.Base(f), err, stderr.Bytes(), src)
+		}
+	}
+}
+
+// wellFormed checks that b is well-formed XML (SVG a browser can show).
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -211,6 +333,66 @@ func TestMermaidParses(t *testing.T) {
 	cmd.Env = append(os.Environ(), "MERMAID_MODULES="+modules)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("mermaid parse: %v\n%s", err, out)
+	}
+}
+
+// TestMermaidFaithful checks that Mermaid, reading the diagrams of
+// hostileNames, shows each name as it is: no character taken for syntax,
+// an entity code or a comment, none dropped or replaced.
+func TestMermaidFaithful(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	modules := mermaidModules()
+	if modules == "" {
+		t.Skip("the mermaid and jsdom npm packages are not installed")
+	}
+	files := hostileDiagrams(t, Mermaid, t.TempDir())
+	cmd := exec.Command(node, append([]string{"testdata/mermaid-labels.mjs"}, files...)...)
+	cmd.Env = append(os.Environ(), "MERMAID_MODULES="+modules)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("mermaid: %v", err)
+	}
+	var texts []string
+	if err := json.Unmarshal(out, &texts); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.ReplaceAll(strings.Join(texts, "\n"), "<br>", "<br/>")
+	for _, h := range append(hostileNames, "bad \xff\xfe utf-8") {
+		want := strings.ReplaceAll(visible(h), "\n", "<br/>")
+		for _, w := range []string{"connection " + want + ": no call permitted", "denied by " + want + ":1:2"} {
+			if strings.HasPrefix(w, "connection ") && strings.Contains(h, "\xff") {
+				continue // not in a scenario: TOML is UTF-8
+			}
+			if !strings.Contains(all, w) {
+				t.Errorf("Mermaid shows no %q; it shows:\n%s", w, all)
+			}
+		}
+	}
+}
+
+func TestEscape(t *testing.T) {
+	tests := []struct{ in, mermaid, dot string }{
+		{`a"b\c`, `a#quot;b\c`, `"a\"b\\c"`},
+		{"x;y#z", "x#59;y#35;z", `"x;y#z"`},
+		{"#quot; #59;", "#35;quot#59; #35;59#59;", `"#quot; #59;"`},
+		{"<b>`md`", "#lt;b#gt;#96;md#96;", "\"<b>`md`\""},
+		{"a\n%% b", "a<br/>%#37; b", `"a\n%% b"`},
+		{"%%{init: {}}%%%", "%#37;{init: {}}%#37;%", `"%%{init: {}}%%%"`},
+		{"c\x01\x1b\x7f\t\r\u0085", `c\x01\x1b\x7f\t\r\u0085`, `"c\\x01\\x1b\\x7f\\t\\r\\u0085"`},
+		{"bad \xff\xfe", `bad \xff\xfe`, `"bad \\xff\\xfe"`},
+		{"ü 🎉 \ufffd", "ü 🎉 \ufffd", "\"ü 🎉 \ufffd\""},
+	}
+	for _, tt := range tests {
+		if got := mermaidText(tt.in); got != tt.mermaid {
+			t.Errorf("mermaidText(%q) = %q, want %q", tt.in, got, tt.mermaid)
+		}
+		if got := dotQuote(tt.in); got != tt.dot {
+			t.Errorf("dotQuote(%q) = %q, want %q", tt.in, got, tt.dot)
+		}
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -81,8 +81,10 @@ func Sequence(w io.Writer, recs []Record, f Format) error {
 
 func sequenceSteps(recs []Record) ([]string, []step) {
 	var parts []string
+	seen := map[string]bool{}
 	add := func(p string) {
-		if p != "" && !slices.Contains(parts, p) {
+		if p != "" && !seen[p] {
+			seen[p] = true
 			parts = append(parts, p)
 		}
 	}
@@ -118,6 +120,9 @@ func sequenceSteps(recs []Record) ([]string, []step) {
 			s.text = r.Kind + " " + op + " " + at
 			s.reply = r.Kind != "request"
 		}
+		if s.from == "" { // not in capsim's traces
+			s.from = "?"
+		}
 		if s.denied {
 			s.text += " DENIED: " + r.Reason
 			if s.to == "" {
@@ -141,17 +146,33 @@ func exitText(r Record) string {
 	return "?"
 }
 
-func partID(p string) string { return "p_" + strings.ReplaceAll(p, "-", "_") }
+// partIDs names the participants in Mermaid: p_NAME for a task name
+// (kernel, client-1), p1, p2, ... for any other text a trace may hold.
+func partIDs(parts []string) map[string]string {
+	ids := make(map[string]string, len(parts))
+	for i, p := range parts {
+		if taskName.MatchString(p) {
+			ids[p] = "p_" + strings.ReplaceAll(p, "-", "_")
+		} else {
+			ids[p] = fmt.Sprintf("p%d", i+1)
+		}
+	}
+	return ids
+}
+
+// taskName is the form of task names (scenario.nameRE).
+var taskName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 
 func seqMermaid(b *strings.Builder, parts []string, steps []step) {
 	b.WriteString("sequenceDiagram\n")
+	ids := partIDs(parts)
 	for _, p := range parts {
-		fmt.Fprintf(b, "    participant %s as %s\n", partID(p), p)
+		fmt.Fprintf(b, "    participant %s as %s\n", ids[p], mermaidText(p))
 	}
 	for _, s := range steps {
-		text := seqText(s.text)
+		text := mermaidText(s.text)
 		if s.to == "" {
-			fmt.Fprintf(b, "    Note over %s: %s\n", partID(s.from), text)
+			fmt.Fprintf(b, "    Note over %s: %s\n", ids[s.from], text)
 			continue
 		}
 		arrow := "->>"
@@ -164,13 +185,8 @@ func seqMermaid(b *strings.Builder, parts []string, steps []step) {
 		case s.reply:
 			arrow = "-->>"
 		}
-		fmt.Fprintf(b, "    %s%s%s: %s\n", partID(s.from), arrow, partID(s.to), text)
+		fmt.Fprintf(b, "    %s%s%s: %s\n", ids[s.from], arrow, ids[s.to], text)
 	}
-}
-
-// seqText makes text safe as a Mermaid message.
-func seqText(s string) string {
-	return strings.NewReplacer(";", ",", "#", "", "\n", " ", "<", "‹", ">", "›").Replace(s)
 }
 
 // seqDOT draws the sequence as a chain of numbered steps: each step an
