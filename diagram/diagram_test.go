@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,6 +113,30 @@ func TestReadTraceErrors(t *testing.T) {
 		_, err := ReadTrace(strings.NewReader(tt.in), "t.jsonl")
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ReadTrace(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// TestReadTraceCut checks that a trace whose last line a killed run cut
+// short yields the records before it, and only that.
+func TestReadTraceCut(t *testing.T) {
+	tests := []struct {
+		in   string
+		recs int  // records returned
+		cut  bool // the error wraps ErrCut
+	}{
+		{"{\"kind\":\"request\"}\n{\"kind\":\"resp", 1, true},
+		{"{\"kind\":\"request\"}\n{\"kind\":\"exit\",\"code\":1", 1, true},
+		{"{\"kind\":\"request\"}\n{\"kind\":\"request\",\"reason\":\"\xc3", 1, true},
+		{"{\"kind\":\"request\"}\n{\"kind\":\"resp\n", 0, false},      // ended: not cut
+		{"{\"kind\":\"request\"}\n{\"kind\":\"x\"}garbage", 0, false}, // not an end
+		{"{\"kind\":\"re\n{\"kind\":\"request\"}", 0, false},          // not the last line
+		{"{\"kind\":\"request\"}\n{\"kind\":\"exit\"}", 2, false},
+	}
+	for _, tt := range tests {
+		recs, err := ReadTrace(strings.NewReader(tt.in), "t.jsonl")
+		if len(recs) != tt.recs || errors.Is(err, ErrCut) != tt.cut || (err == nil) != (tt.recs > 0 && !tt.cut) {
+			t.Errorf("ReadTrace(%q) = %d records, %v; want %d, cut %v", tt.in, len(recs), err, tt.recs, tt.cut)
 		}
 	}
 }

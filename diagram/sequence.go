@@ -2,7 +2,9 @@ package diagram
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -31,10 +33,21 @@ type Record struct {
 // maxLine bounds one trace line.
 const maxLine = 1 << 20
 
+// ErrCut is the error of a trace whose last line is cut short, as a run
+// killed while writing it leaves it; ReadTrace returns the records before
+// it with an error that wraps ErrCut.
+var ErrCut = errors.New("last line cut short (the run did not end cleanly?)")
+
 // ReadTrace reads a JSON-lines trace. Errors name the line.
 func ReadTrace(r io.Reader, name string) ([]Record, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	unended := false // the line scanned is the input's last and has no new line
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		adv, tok, err := bufio.ScanLines(data, atEOF)
+		unended = tok != nil && atEOF && adv == len(data) && bytes.IndexByte(data, '\n') < 0
+		return adv, tok, err
+	})
 	var out []Record
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -43,6 +56,10 @@ func ReadTrace(r io.Reader, name string) ([]Record, error) {
 		}
 		var rec Record
 		if err := json.Unmarshal([]byte(text), &rec); err != nil {
+			var syn *json.SyntaxError
+			if unended && errors.As(err, &syn) && syn.Offset == int64(len(text)) && strings.HasPrefix(text, "{") {
+				return out, fmt.Errorf("%s:%d: %w", name, line, ErrCut)
+			}
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		if rec.Kind == "" {

@@ -48,6 +48,10 @@ func runDiagram(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var buf bytes.Buffer
 	if *trace != "" {
 		err = drawTrace(&buf, *trace, f)
+		if errors.Is(err, diagram.ErrCut) { // drawn up to the cut
+			fmt.Fprintf(stderr, "capsim: warning: %v; drawing the records before it\n", err)
+			err = nil
+		}
 	} else {
 		err = drawScenario(&buf, pos[0], f, *prop)
 	}
@@ -74,10 +78,13 @@ func drawTrace(w io.Writer, path string, f diagram.Format) error {
 	}
 	defer file.Close()
 	recs, err := diagram.ReadTrace(file, path)
-	if err != nil {
+	if err != nil && !errors.Is(err, diagram.ErrCut) {
 		return err
 	}
-	return diagram.Sequence(w, recs, f)
+	if err := diagram.Sequence(w, recs, f); err != nil {
+		return err
+	}
+	return err
 }
 
 func drawScenario(w io.Writer, path string, f diagram.Format, prop string) error {
