@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"capsim/diag"
 	"capsim/idl"
@@ -186,7 +187,12 @@ func (b *builder) hold(client, server, how string) {
 	if b.holds[client] == nil {
 		b.holds[client] = map[string]string{}
 	}
-	if _, ok := b.holds[client][server]; ok {
+	if had, ok := b.holds[client][server]; ok {
+		// A second connection to the same server: the policy decides both
+		// alike (it sees classes, not ids), so one set of edges names both.
+		if id, isConn := strings.CutPrefix(how, "connection "); isConn && strings.HasPrefix(had, "connection ") {
+			b.holds[client][server] = had + ", " + id
+		}
 		return
 	}
 	b.holds[client][server] = how

@@ -1,9 +1,12 @@
 package verify
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"capsim/policy"
 	"capsim/scenario"
 )
 
@@ -36,5 +39,32 @@ func TestNetworkCaveat(t *testing.T) {
 				t.Errorf("Network = %q, want %q", r.Network, tt.want)
 			}
 		})
+	}
+}
+
+// TestChannelNamesEveryConnection: two connections of one client to one
+// server share their edges (the policy sees classes, not ids), and the
+// edges name both.
+func TestChannelNamesEveryConnection(t *testing.T) {
+	dir := t.TempDir()
+	sc := `[[entity]]
+task = "server"
+class = "demo.EchoServer"
+main = false
+[[entity]]
+task = "client"
+class = "demo.EchoClient"
+connections = [ { target = "server", id = "echo" }, { target = "server", id = "backup" } ]
+`
+	if err := os.WriteFile(filepath.Join(dir, "scenario.toml"), []byte(sc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := g.Edge(policy.Request, "client", "server", "echo", "Ping")
+	if e == nil || e.Channel != "connection echo, backup" {
+		t.Fatalf("client -> server echo.Ping = %+v, want channel \"connection echo, backup\"", e)
 	}
 }
