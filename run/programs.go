@@ -75,7 +75,15 @@ func builtin(reg *entities.Registry, e *scenario.Entity) (string, *diag.Error) {
 		return entities.ProgramPrefix + p.Name, nil
 	case strings.HasPrefix(name, entities.ProgramPrefix):
 		if reg.Lookup(name) == nil {
-			return "", diag.Errorf(e.KeyPos("program"), "entity %q: no built-in program %q (see `capsim programs`)", e.Task, name)
+			var names []string
+			for _, p := range reg.All() {
+				names = append(names, entities.ProgramPrefix+p.Name)
+			}
+			hint := "see `capsim programs`"
+			if near, ok := diag.Closest(name, names); ok {
+				hint = fmt.Sprintf("did you mean %q? see `capsim programs`", near)
+			}
+			return "", diag.Errorf(e.KeyPos("program"), "entity %q: no built-in program %q (%s)", e.Task, name, hint)
 		}
 		return name, nil
 	}

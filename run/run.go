@@ -262,6 +262,25 @@ func loadClasses(sc *scenario.Scenario) ([]idl.Root, *idl.Loader, diag.List) {
 	return roots, loader, verify.ClassErrors(sc, loader)
 }
 
+// WithSetupErrors adds to a scenario's load errors (a diag.List) what
+// prepare would report next — classes, the names expectations use,
+// built-in programs, --forward flags — so that a user fixes them in one
+// pass, not one kind at a time. Other errors are returned as they are.
+func WithSetupErrors(sc *scenario.Scenario, err error, opts Options) error {
+	var l diag.List
+	if sc == nil || !errors.As(err, &l) {
+		return err
+	}
+	_, loader, errs := loadClasses(sc)
+	l = append(append(diag.List(nil), l...), errs...)
+	l = append(l, checkExpectNames(sc, loader.Class)...)
+	if opts.Registry != nil {
+		l = append(l, checkBuiltins(sc, opts.Registry, loader.Class)...)
+	}
+	l.Sort()
+	return append(l, checkForwardFlags(sc, opts.Forwards)...).Err()
+}
+
 // prepare checks everything a scenario names — classes, programs, policy,
 // files — and builds the kernel's configuration. Nothing starts.
 func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system, error) {

@@ -27,7 +27,7 @@ func TestSetupErrorsAtOnce(t *testing.T) {
 				"[[entity]]\ntask = \"b\"\nclass = \"demo.EchoServer\"\nprogram = \"capsim:echo-srv\"\n",
 			want: []string{
 				`scenario.toml:3:1: entity "a": class demo.EchoSrv`,
-				`scenario.toml:7:1: entity "b": no built-in program "capsim:echo-srv" (see ` + "`capsim programs`)",
+				`scenario.toml:7:1: entity "b": no built-in program "capsim:echo-srv" (did you mean "capsim:echo-server"? see ` + "`capsim programs`)",
 			},
 		},
 		{
@@ -72,5 +72,41 @@ func TestSetupErrorsAtOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWithSetupErrors: a scenario that does not load still gets its class,
+// program and expectation-name errors in the same list, sorted, so that
+// one pass fixes all.
+func TestWithSetupErrors(t *testing.T) {
+	dir := t.TempDir()
+	src := "[[entity]]\ntask = \"a\"\nclass = \"demo.EchoSrv\"\n" +
+		"[[entity]]\ntask = \"b\"\nclass = \"demo.EchoClient\"\nprogram = \"capsim:echo-clinet\"\nbogus = 1\n" +
+		"[[expect]]\ntrace = { method = \"Pnig\" }\n"
+	if err := os.WriteFile(filepath.Join(dir, "scenario.toml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenario.Load(dir)
+	if err == nil {
+		t.Fatal("the scenario loaded despite its unknown key")
+	}
+	err = run.WithSetupErrors(sc, err, run.Options{Registry: registry()})
+	var list diag.List
+	if !errors.As(err, &list) {
+		t.Fatalf("WithSetupErrors = %v, want a diag.List", err)
+	}
+	want := []string{
+		`scenario.toml:3:1: entity "a": class demo.EchoSrv`,
+		`scenario.toml:7:1: entity "b": no built-in program "capsim:echo-clinet" (did you mean "capsim:echo-client"?`,
+		`scenario.toml:8:1: unknown key "bogus"`,
+		`scenario.toml:10:11: [[expect]] trace: method "Pnig"`,
+	}
+	if len(list) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(list), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.Contains(list[i].Error(), w) {
+			t.Errorf("error %d = %s, want %s", i, list[i], w)
+		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"capsim/kernel"
 	"capsim/run"
 	"capsim/scenario"
-	"capsim/verify"
 )
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -99,7 +98,7 @@ func checkTimeout(fs *flag.FlagSet, d time.Duration) error {
 func runOne(ctx context.Context, path string, opts run.Options, stderr io.Writer) (*run.Report, int) {
 	sc, err := scenario.Load(path)
 	if err != nil {
-		printErr(stderr, verify.WithClassErrors(sc, err))
+		printErr(stderr, run.WithSetupErrors(sc, err, opts))
 		return nil, 2
 	}
 	rep, err := run.Run(ctx, sc, opts)
