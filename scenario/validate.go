@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"capsim/diag"
 )
@@ -119,6 +120,10 @@ func (v *validator) name(n *Node, key, name, what string, strict bool) bool {
 		v.errorf(n.KeyPos(key), "%s %s %q is reserved for the kernel", what, key, name)
 	case strict && !nameRE.MatchString(name):
 		v.errorf(n.KeyPos(key), "%s %s %q must match [a-z][a-z0-9-]*", what, key, name)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		// It is printed as a line of run's and verify's output: a newline
+		// in it would forge another ("...: holds").
+		v.errorf(n.KeyPos(key), "%s %s %q holds a control character", what, key, name)
 	}
 	return true
 }
