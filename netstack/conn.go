@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
@@ -135,6 +136,14 @@ func (s *Sockets) Shutdown(ctx context.Context, client uint32, fd int32, how int
 	default:
 		return syscall.EINVAL
 	}
+	// Linux records the shutdown even when it reports ENOTCONN (an
+	// unconnected socket then polls POLLIN|POLLRDHUP too).
+	if f&tcpip.ShutdownRead != 0 {
+		k.shutRd.Store(true)
+	}
+	if f&tcpip.ShutdownWrite != 0 {
+		k.shutWr.Store(true)
+	}
 	return errOf(k.ep.Shutdown(f))
 }
 
@@ -156,6 +165,10 @@ func (s *Sockets) GetPeerName(ctx context.Context, client uint32, fd int32) (net
 	k, err := s.lookup(client, fd)
 	if err != nil {
 		return netip.AddrPort{}, err
+	}
+	if ep, ok := k.ep.(*tcp.Endpoint); ok && ep.EndpointState() == tcp.StateTimeWait {
+		// Closed in both directions: Linux's socket is closed by now.
+		return netip.AddrPort{}, syscall.ENOTCONN
 	}
 	fa, terr := k.ep.GetRemoteAddress()
 	if terr != nil {

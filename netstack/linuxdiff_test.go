@@ -512,13 +512,6 @@ var any4 = netip.AddrPort{}
 var pending = map[string]string{
 	"connect refused":               "SO_ERROR",
 	"nonblocking connect refused":   "SO_ERROR",
-	"unconnected stream":            "poll",
-	"listening socket io":           "poll",
-	"peer shutdown write":           "poll",
-	"peer close":                    "poll",
-	"close with unread data resets": "poll",
-	"shutdown read":                 "poll",
-	"shutdown both":                 "poll",
 	"socket arguments":              "socket",
 	"socket options":                "getsockopt",
 	"udp zero-size recv":            "recv",

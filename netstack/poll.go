@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
@@ -73,14 +74,79 @@ func scan(fds []PollFd, socks []*sock, revents []uint16) uint32 {
 		case socks[i] == nil:
 			revents[i] = POLLNVAL
 		default:
-			mask := waiter.EventMask(p.Events | alwaysPolled)
-			revents[i] = uint16(socks[i].ep.Readiness(mask) & mask)
+			revents[i] = socks[i].readiness(p.Events | alwaysPolled)
 		}
 		if revents[i] != 0 {
 			n++
 		}
 	}
 	return n
+}
+
+// readiness is which of events k has, as Linux's poll reports them.
+// There is no urgent data, so never POLLPRI.
+func (k *sock) readiness(events uint16) uint16 {
+	var r uint16
+	if ep, ok := k.ep.(*tcp.Endpoint); ok {
+		r = k.tcpReadiness(ep)
+	} else {
+		r = uint16(k.ep.Readiness(waiter.EventMask(events)))
+	}
+	return r & events &^ POLLPRI
+}
+
+// tcpReadiness follows Linux's tcp_poll rather than gVisor's Readiness,
+// which reports every event in a closed state (POLLERR and POLLPRI after
+// an orderly close too), POLLHUP never while the connection is open (not
+// even when both directions are shut down), POLLRDHUP not once the
+// sending side is shut down as well, and nothing but POLLHUP for a socket
+// never connected (Linux: POLLOUT|POLLHUP).
+func (k *sock) tcpReadiness(ep *tcp.Endpoint) uint16 {
+	state := ep.EndpointState()
+	switch state {
+	case tcp.StateListen:
+		if k.shutRd.Load() {
+			return POLLOUT | POLLHUP // shut down: closed, as on Linux
+		}
+		return uint16(ep.Readiness(waiter.ReadableEvents))
+	case tcp.StateConnecting, tcp.StateSynSent, tcp.StateSynRecv:
+		return 0
+	}
+	var closed, peerFIN, finSent bool
+	switch state {
+	case tcp.StateInitial, tcp.StateBound:
+		closed = true
+	case tcp.StateClose, tcp.StateError, tcp.StateTimeWait:
+		closed, peerFIN, finSent = true, true, true
+	case tcp.StateCloseWait:
+		peerFIN = true
+	case tcp.StateFinWait1, tcp.StateFinWait2:
+		finSent = true
+	case tcp.StateClosing, tcp.StateLastAck:
+		peerFIN, finSent = true, true
+	}
+	rcvShut := peerFIN || k.shutRd.Load()
+	sndShut := finSent || k.shutWr.Load()
+	var r uint16
+	if closed || rcvShut && sndShut {
+		r |= POLLHUP
+	}
+	if rcvShut {
+		r |= POLLIN | POLLRDHUP
+	}
+	if closed || sndShut {
+		r |= POLLOUT
+	} else {
+		r |= uint16(ep.Readiness(waiter.ReadableEvents|waiter.WritableEvents)) & (POLLIN | POLLOUT)
+	}
+	// An error, as far as it shows without consuming it (SO_ERROR): the
+	// error state, or a closed connection that never sent its FIN, so was
+	// reset (a graceful close in both directions ends in TIME_WAIT, or
+	// closed after our SHUT_WR).
+	if state == tcp.StateError || state == tcp.StateClose && !k.shutWr.Load() {
+		r |= POLLERR
+	}
+	return r
 }
 
 // register asks every socket's wait queue to signal notify; the returned
@@ -95,7 +161,10 @@ func register(fds []PollFd, socks []*sock, notify chan struct{}) func() {
 	}
 	for i, k := range socks {
 		if k != nil {
-			entries[i] = waiter.NewFunctionEntry(waiter.EventMask(fds[i].Events|alwaysPolled), wake)
+			// Any event, whatever was asked: gVisor signals a peer's FIN
+			// as readable (not POLLRDHUP), a full close as POLLHUP only
+			// sometimes; each wake-up merely scans again.
+			entries[i] = waiter.NewFunctionEntry(waiter.AllEvents, wake)
 			k.wq.EventRegister(&entries[i])
 		}
 	}

@@ -49,6 +49,9 @@ type sock struct {
 	stype    int32 // SOCK_STREAM or SOCK_DGRAM
 	proto    int32 // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6
 	nonblock atomic.Bool
+	// shutRd and shutWr record Shutdown calls, which gVisor does not
+	// report in its readiness as Linux's poll does.
+	shutRd, shutWr atomic.Bool
 
 	done      chan struct{} // closed by close
 	closeOnce sync.Once
