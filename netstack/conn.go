@@ -92,6 +92,16 @@ func (s *Sockets) Connect(ctx context.Context, client uint32, fd int32, addr net
 	if !k.stream() {
 		return errOf(k.ep.Connect(fa))
 	}
+	err = k.connectStream(ctx, fa)
+	if ep, ok := k.ep.(*tcp.Endpoint); ok && err != nil && ep.EndpointState() == tcp.StateError {
+		// The failure is reported here, so (as on Linux) no longer
+		// pending for SO_ERROR.
+		k.takeError()
+	}
+	return err
+}
+
+func (k *sock) connectStream(ctx context.Context, fa tcpip.FullAddress) error {
 	w := k.watch(waiter.WritableEvents)
 	defer w.stop()
 	terr := k.ep.Connect(fa)

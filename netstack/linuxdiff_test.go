@@ -510,8 +510,6 @@ var any4 = netip.AddrPort{}
 
 // pending are the cases that still differ from Linux.
 var pending = map[string]string{
-	"connect refused":               "SO_ERROR",
-	"nonblocking connect refused":   "SO_ERROR",
 	"socket arguments":              "socket",
 	"socket options":                "getsockopt",
 	"udp zero-size recv":            "recv",

@@ -77,6 +77,17 @@ func (k *sock) close() {
 
 func (k *sock) stream() bool { return k.stype == SOCK_STREAM }
 
+// takeError reads and clears the socket's pending error, as Linux's
+// SO_ERROR does. gVisor's TCP keeps a failed connection's error twice (as
+// its hard and its last error) and clears one per LastError; both go.
+func (k *sock) takeError() tcpip.Error {
+	err := k.ep.LastError()
+	if err != nil {
+		k.ep.LastError()
+	}
+	return err
+}
+
 // errno returns e as an error, nil for 0.
 func errno(e syscall.Errno) error {
 	if e == 0 {

@@ -111,7 +111,7 @@ func socketOpt(name int32) (intOpt, bool) {
 	case SO_DOMAIN:
 		return constOpt(func(k *sock) int32 { return k.domain }), true
 	case SO_ERROR:
-		return constOpt(func(k *sock) int32 { return int32(errnoOf(k.ep.LastError())) }), true
+		return constOpt(func(k *sock) int32 { return int32(errnoOf(k.takeError())) }), true
 	case SO_SNDBUF:
 		return intOpt{
 			get: func(k *sock) (int32, error) { return clampInt32(k.ep.SocketOptions().GetSendBufferSize()), nil },
