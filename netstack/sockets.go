@@ -20,6 +20,13 @@ import (
 // MaxData); larger receive sizes are clamped to it.
 const MaxData = 1 << 20
 
+// sockMax and ipprotoMax bound a socket type and an IP protocol number
+// (Linux's SOCK_MAX and IPPROTO_MAX): past them socket(2) is EINVAL.
+const (
+	sockMax    = 11
+	ipprotoMax = 263
+)
+
 // firstFD is the lowest descriptor handed out, as if 0–2 were stdio.
 const firstFD = 3
 
@@ -168,6 +175,10 @@ func (s *Sockets) Count(client uint32) int {
 // IPPROTO_ICMP/IPPROTO_ICMPV6), optionally or'ed with SOCK_NONBLOCK and
 // SOCK_CLOEXEC.
 func (s *Sockets) Socket(ctx context.Context, client uint32, domain, socktype, protocol int32) (int32, error) {
+	// Checked in Linux's order: flags, family, type, protocol.
+	if socktype&^(0xf|SOCK_NONBLOCK|SOCK_CLOEXEC) != 0 {
+		return -1, syscall.EINVAL
+	}
 	netProto := ipv4.ProtocolNumber
 	switch domain {
 	case AF_INET:
@@ -176,10 +187,10 @@ func (s *Sockets) Socket(ctx context.Context, client uint32, domain, socktype, p
 	default:
 		return -1, syscall.EAFNOSUPPORT
 	}
-	if socktype&^(0xf|SOCK_NONBLOCK|SOCK_CLOEXEC) != 0 {
+	typ := socktype & 0xf
+	if typ >= sockMax || protocol < 0 || protocol >= ipprotoMax {
 		return -1, syscall.EINVAL
 	}
-	typ := socktype & 0xf
 	trans, proto, err := transportOf(domain, typ, protocol)
 	if err != nil {
 		return -1, err
