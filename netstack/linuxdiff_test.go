@@ -510,7 +510,6 @@ var any4 = netip.AddrPort{}
 
 // pending are the cases that still differ from Linux.
 var pending = map[string]string{
-	"socket options":                "getsockopt",
 	"udp zero-size recv":            "recv",
 }
 

@@ -21,8 +21,11 @@ type intOpt struct {
 }
 
 // GetSockOpt reads option (level, name) of fd as Linux lays it out: an
-// integer option is a little-endian int32 (size must be at least 4, else
-// EINVAL). An unknown option is ENOPROTOOPT.
+// integer option is a little-endian int32, cut to size bytes when size is
+// smaller. An unknown option is ENOPROTOOPT; so is an unknown level,
+// except that an AF_INET socket (as Linux's ip_getsockopt) answers
+// EOPNOTSUPP for a level other than SOL_SOCKET, IPPROTO_IP and its own
+// protocol's.
 func (s *Sockets) GetSockOpt(ctx context.Context, client uint32, fd, level, name int32, size uint32) ([]byte, error) {
 	k, err := s.lookup(client, fd)
 	if err != nil {
@@ -30,16 +33,18 @@ func (s *Sockets) GetSockOpt(ctx context.Context, client uint32, fd, level, name
 	}
 	o, ok := lookupOpt(k, level, name)
 	if !ok {
+		if k.domain == AF_INET && level != SOL_SOCKET && level != IPPROTO_IP &&
+			!(level == k.proto && (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP)) {
+			return nil, syscall.EOPNOTSUPP
+		}
 		return nil, syscall.ENOPROTOOPT
-	}
-	if size < 4 {
-		return nil, syscall.EINVAL
 	}
 	v, err := o.get(k)
 	if err != nil {
 		return nil, err
 	}
-	return binary.LittleEndian.AppendUint32(nil, uint32(v)), nil
+	b := binary.LittleEndian.AppendUint32(nil, uint32(v))
+	return b[:min(size, 4)], nil
 }
 
 // SetSockOpt writes option (level, name) of fd; an integer value is a
