@@ -3,6 +3,7 @@ package netstack
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/netip"
 	"syscall"
 
@@ -153,9 +154,12 @@ func (s *Sockets) recv(ctx context.Context, client uint32, fd int32, size, flags
 		if buf.Cap() == 0 {
 			buf.Grow(k.readHint(int(size)))
 		}
-		lw := &tcpip.LimitedWriter{W: &buf, N: int64(int(size) - buf.Len())}
+		var dst io.Writer = &tcpip.LimitedWriter{W: &buf, N: int64(int(size) - buf.Len())}
+		if !k.stream() {
+			dst = &truncWriter{buf: &buf, n: int(size)}
+		}
 		var terr tcpip.Error
-		res, terr = k.ep.Read(lw, opts)
+		res, terr = k.ep.Read(dst, opts)
 		if _, ok := terr.(*tcpip.ErrClosedForReceive); ok {
 			eof = true
 			return nil
@@ -163,7 +167,7 @@ func (s *Sockets) recv(ctx context.Context, client uint32, fd int32, size, flags
 		return terr
 	}
 	dontwait := flags&MSG_DONTWAIT != 0
-	if size > 0 {
+	if size > 0 || !k.stream() { // a datagram is read (and consumed) even into no room
 		err = k.block(ctx, dontwait, waiter.ReadableEvents, read)
 	}
 	waitAll := flags&MSG_WAITALL != 0 && k.stream() && !opts.Peek
@@ -184,7 +188,22 @@ func (s *Sockets) recv(ctx context.Context, client uint32, fd int32, size, flags
 	if needAddr {
 		fromAP = fromFull(k.domain, from)
 	}
-	return buf.Bytes(), fromAP, !k.stream() && res.Total > res.Count, nil
+	return buf.Bytes(), fromAP, !k.stream() && res.Total > buf.Len(), nil
+}
+
+// truncWriter keeps the first n bytes of a datagram and drops the rest
+// without complaint (a LimitedWriter's short write fails a read into no
+// room).
+type truncWriter struct {
+	buf *bytes.Buffer
+	n   int
+}
+
+func (w *truncWriter) Write(p []byte) (int, error) {
+	if room := w.n - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 // readHint is how much room a read of up to size bytes needs: what a

@@ -508,11 +508,6 @@ const badFD = 9999
 
 var any4 = netip.AddrPort{}
 
-// pending are the cases that still differ from Linux.
-var pending = map[string]string{
-	"udp zero-size recv":            "recv",
-}
-
 var diffCases = []diffCase{
 	{name: "connect refused", script: func(w *world) {
 		to := w.closedPort(AF_INET, SOCK_STREAM)
@@ -968,9 +963,6 @@ func TestLinuxDifferential(t *testing.T) {
 	}
 	for _, tc := range diffCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if why, ok := pending[tc.name]; ok {
-				t.Skip("differs from Linux, to be fixed: " + why)
-			}
 			lin := runLinux(t, tc.script)
 			ns := runNetstack(t, tc.script)
 			if len(lin) != len(ns) {
