@@ -494,6 +494,12 @@ func (w *world) closedPort(domain, typ int32) netip.AddrPort {
 	return w.B.addr(domain, ap.Port())
 }
 
+// Not compared, by design: families other than AF_INET/AF_INET6 (capsim:
+// EAFNOSUPPORT), MPTCP and raw sockets; the sender a stream's recvfrom
+// reports (capsim: the peer; Linux: none); a zero-size recv on an empty
+// stream (Linux blocks until data, capsim returns 0 at once); exact
+// buffer sizes and ports.
+
 // diffCase is one script. allow lists accepted differences: a Linux log
 // line and the netstack line that may stand for it, each with its reason.
 type diffCase struct {
