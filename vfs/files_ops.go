@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -117,9 +118,9 @@ func (f *Files) Close(ctx context.Context, client uint32, fd int32) error {
 
 // Stat reports on path.
 func (f *Files) Stat(ctx context.Context, client uint32, path string) (FileStat, error) {
-	cp, err := cleanClientPath(path)
+	cp, err := f.mounts.clean(path)
 	if err != nil {
-		return FileStat{}, err
+		return FileStat{}, f.errno("stat", err)
 	}
 	st, err := f.mounts.stat(cp.abs)
 	if err == nil && cp.mustDir && !st.IsDir() {
@@ -157,9 +158,9 @@ func (f *Files) MkDir(ctx context.Context, client uint32, path string, mode uint
 	r, err := f.mounts.resolve(path)
 	switch {
 	case r.abs == "":
-		return err // not a valid path
-	case err == nil && r.rel == "", len(f.mounts.childMounts(r.abs)) > 0:
-		return syscall.EEXIST
+		return f.errno("mkdir", err) // not a valid path
+	case err == nil && (r.rel == "" || r.last != lastName), len(f.mounts.childMounts(r.abs)) > 0:
+		return syscall.EEXIST // "/", "x/.", "x/..": Linux finds them existing
 	case err != nil:
 		return err
 	}
@@ -167,15 +168,27 @@ func (f *Files) MkDir(ctx context.Context, client uint32, path string, mode uint
 }
 
 // Unlink removes a file, or an empty directory when flags has AT_REMOVEDIR.
+// A last component "." or ".." (or "/") gives what Linux gives: EISDIR to
+// unlink, EINVAL, ENOTEMPTY (or EBUSY) to rmdir.
 func (f *Files) Unlink(ctx context.Context, client uint32, path string, flags uint32) error {
 	r, err := f.mounts.resolve(path)
 	if err != nil {
-		return err
+		return f.errno("unlink", err)
 	}
-	if r.rel == "" || len(f.mounts.childMounts(r.abs)) > 0 {
+	switch {
+	case r.last != lastName && flags&AT_REMOVEDIR == 0:
+		return syscall.EISDIR
+	case r.last == lastDot:
+		return syscall.EINVAL
+	case r.last == lastDotDot:
+		return syscall.ENOTEMPTY
+	case r.rel == "" || len(f.mounts.childMounts(r.abs)) > 0:
 		return syscall.EBUSY
 	}
 	if r.mustDir && flags&AT_REMOVEDIR == 0 {
+		if readOnly(r.fs) {
+			return syscall.EROFS // Linux refuses before it looks the name up
+		}
 		st, err := r.fs.Stat(r.rel)
 		if err == nil && !st.IsDir() {
 			err = syscall.ENOTDIR
@@ -189,23 +202,42 @@ func (f *Files) Unlink(ctx context.Context, client uint32, path string, flags ui
 }
 
 // Rename moves from to to within one mount; across mounts it gives EXDEV,
-// and a mount point cannot move (EBUSY).
+// and a mount point cannot move (EBUSY), nor a path ending in "." or "..".
+// A trailing "/" on either path needs from to be a directory (ENOTDIR).
 func (f *Files) Rename(ctx context.Context, client uint32, from, to string) error {
 	rf, err := f.mounts.resolve(from)
 	if err != nil {
-		return err
+		return f.errno("rename", err)
 	}
 	rt, err := f.mounts.resolve(to)
 	if err != nil {
-		return err
+		return f.errno("rename", err)
 	}
 	switch {
+	case rf.last != lastName || rt.last != lastName:
+		return syscall.EBUSY
 	case rf.rel == "" || rt.rel == "" || len(f.mounts.childMounts(rf.abs)) > 0:
 		return syscall.EBUSY
 	case rf.mount != rt.mount:
 		return syscall.EXDEV
 	}
+	if (rf.mustDir || rt.mustDir) && !readOnly(rf.fs) {
+		if st, err := rf.fs.Stat(rf.rel); err == nil && !st.IsDir() {
+			// Linux looks up both parents first.
+			dir, _ := splitParent(rt.rel)
+			if pst, err := rf.fs.Stat(dir); err != nil || !pst.IsDir() {
+				return f.errno("rename", cmp.Or(err, error(syscall.ENOTDIR)))
+			}
+			return syscall.ENOTDIR
+		}
+	}
 	return f.errno("rename", rf.fs.Rename(rf.rel, rt.rel))
+}
+
+// readOnly reports whether fs refuses every change (EROFS).
+func readOnly(fs FileSystem) bool {
+	ro, ok := fs.(interface{ ReadOnly() bool })
+	return ok && ro.ReadOnly()
 }
 
 // Truncate sets the size of file path.
@@ -215,7 +247,14 @@ func (f *Files) Truncate(ctx context.Context, client uint32, path string, size u
 	}
 	r, err := f.mounts.resolve(path)
 	if err != nil {
-		return err
+		return f.errno("truncate", err)
+	}
+	if r.mustDir { // "f/" is no directory; a directory cannot be truncated
+		st, err := r.fs.Stat(r.rel)
+		if err == nil && !st.IsDir() {
+			err = syscall.ENOTDIR
+		}
+		return f.errno("truncate", cmp.Or(err, error(syscall.EISDIR)))
 	}
 	return f.errno("truncate", r.fs.Truncate(r.rel, int64(size)))
 }

@@ -35,6 +35,7 @@ type route struct {
 	rel     string // name relative to the mount, "" for its root
 	abs     string // the cleaned client path
 	mustDir bool
+	last    lastKind
 }
 
 // NewMounts builds a mount table. Paths must be absolute, clean and unique.
@@ -68,19 +69,44 @@ func (m *Mounts) Close() error {
 	return errors.Join(errs...)
 }
 
-// resolve cleans a client path and routes it. A path under no mount gives
-// ENOENT.
+// resolve cleans a client path, checks the folders its "." and ".."
+// components follow, and routes it. A path under no mount gives ENOENT; an
+// invalid one an error and no abs.
 func (m *Mounts) resolve(p string) (route, error) {
-	cp, err := cleanClientPath(p)
+	cp, err := m.clean(p)
 	if err != nil {
 		return route{}, err
 	}
+	return m.route(cp)
+}
+
+// route routes a cleaned path.
+func (m *Mounts) route(cp clientPath) (route, error) {
 	for _, mt := range m.list {
 		if rel, ok := below(cp.abs, mt.Path); ok {
-			return route{fs: mt.FS, mount: mt.Path, rel: rel, abs: cp.abs, mustDir: cp.mustDir}, nil
+			return route{fs: mt.FS, mount: mt.Path, rel: rel, abs: cp.abs, mustDir: cp.mustDir, last: cp.last}, nil
 		}
 	}
-	return route{abs: cp.abs, mustDir: cp.mustDir}, syscall.ENOENT
+	return route{abs: cp.abs, mustDir: cp.mustDir, last: cp.last}, syscall.ENOENT
+}
+
+// clean cleans a client path and checks that each folder a "." or ".."
+// follows is one, as Linux's walk of the path would.
+func (m *Mounts) clean(p string) (clientPath, error) {
+	cp, err := cleanClientPath(p)
+	if err != nil {
+		return clientPath{}, err
+	}
+	for _, d := range cp.dirs {
+		st, err := m.stat(d)
+		if err == nil && !st.IsDir() {
+			err = syscall.ENOTDIR
+		}
+		if err != nil {
+			return clientPath{}, err
+		}
+	}
+	return cp, nil
 }
 
 // below reports whether abs is mount or lies under it, and the rest.
@@ -117,7 +143,7 @@ func (m *Mounts) childMounts(abs string) []string {
 // stat reports on a cleaned absolute path, mount points and their
 // synthetic ancestors included.
 func (m *Mounts) stat(abs string) (FileStat, error) {
-	r, err := m.resolve(abs)
+	r, err := m.route(clientPath{abs: abs})
 	if err == nil {
 		var st FileStat
 		if st, err = r.fs.Stat(r.rel); err == nil {
