@@ -216,7 +216,7 @@ func (fs *RamFS) openNode(name string, flags int, mode uint32) (*ramNode, error)
 	if err := checkOpenNode(n, flags); err != nil {
 		return nil, err
 	}
-	if flags&O_TRUNC != 0 && writable(flags) {
+	if flags&O_TRUNC != 0 { // Linux truncates even when opening read-only
 		fs.used -= int64(len(n.data))
 		n.data = nil
 		n.mtime = time.Now().UnixNano()
@@ -224,14 +224,17 @@ func (fs *RamFS) openNode(name string, flags int, mode uint32) (*ramNode, error)
 	return n, nil
 }
 
-// checkOpenNode checks flags against an existing node's type and mode.
+// checkOpenNode checks flags against an existing node's type and mode. As
+// on Linux, O_CREAT on a directory is EISDIR, and O_TRUNC needs write
+// permission whatever the access mode.
 func checkOpenNode(n *ramNode, flags int) error {
+	trunc := flags&O_TRUNC != 0
 	switch {
 	case flags&O_DIRECTORY != 0 && !n.isDir():
 		return syscall.ENOTDIR
-	case n.isDir() && (writable(flags) || flags&O_TRUNC != 0):
+	case n.isDir() && (writable(flags) || flags&(O_CREAT|O_TRUNC) != 0):
 		return syscall.EISDIR
-	case readable(flags) && !n.may(4), writable(flags) && !n.may(2):
+	case readable(flags) && !n.may(4), (writable(flags) || trunc) && !n.may(2):
 		return syscall.EACCES
 	}
 	return nil

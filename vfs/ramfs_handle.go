@@ -15,9 +15,6 @@ func (fs *RamFS) Rename(from, to string) error {
 	if from == "" || to == "" {
 		return syscall.EBUSY
 	}
-	if strings.HasPrefix(to, from+"/") {
-		return syscall.EINVAL
-	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fp, fbase, err := fs.parent(from)
@@ -31,6 +28,9 @@ func (fs *RamFS) Rename(from, to string) error {
 	tp, tbase, err := fs.parent(to)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(to, from+"/") { // after the lookups, as Linux
+		return syscall.EINVAL
 	}
 	old := tp.children[tbase]
 	if old == n {
@@ -200,6 +200,8 @@ func (h *ramHandle) ReadDir(max int) ([]DirEntry, error) {
 		return nil, syscall.EBADF
 	case !h.n.isDir():
 		return nil, syscall.ENOTDIR
+	case !h.n.linked:
+		return nil, syscall.ENOENT // removed, as Linux's getdents64
 	case max <= 0:
 		return nil, syscall.EINVAL
 	}
