@@ -186,7 +186,7 @@ func (h *HostDir) checkReadOnlyOpen(name string, flags int) (int, error) {
 		return 0, err
 	case flags&(O_CREAT|O_EXCL) == O_CREAT|O_EXCL:
 		return 0, syscall.EEXIST
-	case st.IsDir() && (writable(flags) || flags&O_TRUNC != 0):
+	case st.IsDir() && (writable(flags) || flags&(O_CREAT|O_TRUNC) != 0):
 		return 0, syscall.EISDIR
 	case writable(flags) || flags&O_TRUNC != 0:
 		return 0, syscall.EROFS
@@ -197,19 +197,27 @@ func (h *HostDir) checkReadOnlyOpen(name string, flags int) (int, error) {
 // Stat implements FileSystem.
 func (h *HostDir) Stat(name string) (FileStat, error) { return h.lstat(name, false) }
 
-// Mkdir implements FileSystem.
+// ReadOnly reports whether h refuses changes (EROFS).
+func (h *HostDir) ReadOnly() bool { return h.readOnly }
+
+// Mkdir implements FileSystem. Read-only, it reports a missing parent or an
+// existing name before EROFS, as Linux does.
 func (h *HostDir) Mkdir(name string, mode uint32) error {
-	switch {
-	case name == "":
+	if name == "" {
 		return syscall.EEXIST
-	case h.readOnly:
-		return syscall.EROFS
 	}
 	pfd, base, err := h.resolveParent(name)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(pfd)
+	if h.readOnly {
+		var st unix.Stat_t
+		if unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			return syscall.EEXIST
+		}
+		return syscall.EROFS
+	}
 	return unix.Mkdirat(pfd, base, mode&0o777)
 }
 
@@ -220,14 +228,15 @@ func (h *HostDir) Unlink(name string, flags int) error {
 		return syscall.EINVAL
 	case name == "":
 		return syscall.EBUSY
-	case h.readOnly:
-		return syscall.EROFS
 	}
 	pfd, base, err := h.resolveParent(name)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(pfd)
+	if h.readOnly {
+		return syscall.EROFS // after the parent, before the name: as Linux
+	}
 	return unix.Unlinkat(pfd, base, flags)
 }
 
@@ -236,11 +245,9 @@ func (h *HostDir) Rename(from, to string) error {
 	switch {
 	case from == "" || to == "":
 		return syscall.EBUSY
-	case h.readOnly:
-		return syscall.EROFS
-	case strings.HasPrefix(to, from+"/"):
-		return syscall.EINVAL
 	}
+	// Both parents first, as Linux: their errors come before EROFS and
+	// EINVAL.
 	ffd, fbase, err := h.resolveParent(from)
 	if err != nil {
 		return err
@@ -251,6 +258,12 @@ func (h *HostDir) Rename(from, to string) error {
 		return err
 	}
 	defer unix.Close(tfd)
+	switch {
+	case h.readOnly:
+		return syscall.EROFS
+	case strings.HasPrefix(to, from+"/"):
+		return syscall.EINVAL
+	}
 	return unix.Renameat(ffd, fbase, tfd, tbase)
 }
 
@@ -260,8 +273,12 @@ func (h *HostDir) Truncate(name string, size int64) error {
 	case size < 0:
 		return syscall.EINVAL
 	case h.readOnly:
-		if _, err := h.lstat(name, false); err != nil {
+		st, err := h.lstat(name, false)
+		switch {
+		case err != nil:
 			return err
+		case st.IsDir():
+			return syscall.EISDIR // Linux checks the type first
 		}
 		return syscall.EROFS
 	}
