@@ -2,6 +2,7 @@ package tls
 
 import (
 	"bytes"
+	"crypto/rand"
 	gotls "crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,6 +53,23 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the time used for verification; nil means time.Now.
 	Now func() time.Time
+
+	// ticketOnce makes ticketKey, the key of the session tickets this
+	// terminator issues as a server: one for all its handshakes, so that
+	// a client can resume a session on a later connection.
+	ticketOnce sync.Once
+	ticketKey  [32]byte
+}
+
+// sessionTicketKey returns the key of the server's session tickets, made
+// at the first server handshake and kept for the terminator's life.
+func (c *Config) sessionTicketKey() [32]byte {
+	c.ticketOnce.Do(func() {
+		if _, err := rand.Read(c.ticketKey[:]); err != nil {
+			panic(err) // crypto/rand never fails on Linux
+		}
+	})
+	return c.ticketKey
 }
 
 func (c *Config) logger() *slog.Logger {

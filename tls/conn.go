@@ -64,7 +64,7 @@ func (s *Session) fill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = append(s.buf, s.rtmp[:n]...)
-	if dc, ok := s.conn.NetConn().(*downConn); ok && err == nil {
+	if dc, ok := s.netConn().(*downConn); ok && err == nil {
 		// Room for what has arrived (ciphertext: at least the plaintext),
 		// so that gathering it does not grow the buffer step by step.
 		if more := min(dc.buffered(), socket.MaxData-len(s.buf)); more > 0 {
@@ -82,6 +82,9 @@ func (s *Session) fill() {
 			err = nil // nothing more received yet
 		}
 	}
+	if err == io.EOF && s.truncated() {
+		err = errTruncated
+	}
 	if err != nil {
 		s.rerr = err
 		if !errors.Is(err, io.EOF) {
@@ -90,6 +93,22 @@ func (s *Session) fill() {
 	}
 	s.reading = false
 	s.changedLocked()
+}
+
+// netConn is the connection the session runs over (a downConn in the
+// terminator).
+func (s *Session) netConn() net.Conn {
+	if ec, ok := s.conn.NetConn().(*eofConn); ok {
+		return ec.Conn
+	}
+	return s.conn.NetConn()
+}
+
+// truncated reports, after crypto/tls returned io.EOF, whether the
+// connection ended without close_notify.
+func (s *Session) truncated() bool {
+	ec, ok := s.conn.NetConn().(*eofConn)
+	return ok && ec.eof.Load()
 }
 
 // backgroundLocked starts a background fill when nothing is buffered and
@@ -244,7 +263,7 @@ func (s *Session) Write(p []byte) (int, error) { return s.WriteContext(context.B
 func (s *Session) WriteContext(ctx context.Context, p []byte) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	dc, ok := s.conn.NetConn().(*downConn)
+	dc, ok := s.netConn().(*downConn)
 	if !ok {
 		return s.conn.Write(p)
 	}

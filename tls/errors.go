@@ -14,7 +14,8 @@ import (
 // Accept (server) returns:
 //
 //	EACCES        the peer's certificate failed verification (Result says
-//	              why), or the peer rejected ours (a certificate alert)
+//	              why), or the peer rejected ours (a certificate alert, or
+//	              handshake_failure after asking for one we did not have)
 //	ETIMEDOUT     the handshake did not finish within the timeout
 //	ECANCELED     the caller gave up (cancelled or its deadline passed)
 //	ENOKEY        no own certificate configured for a server handshake
@@ -47,6 +48,9 @@ var errNoCertificate = errors.New("no own certificate configured (--cert, --key)
 
 // errTimeout: the handshake timeout fired.
 var errTimeout = errors.New("handshake timed out")
+
+// alertHandshakeFailure is the handshake_failure alert (40).
+const alertHandshakeFailure = 40
 
 // Certificate alerts (RFC 8446 §6): the peer rejected our certificate.
 var certAlerts = map[uint8]bool{42: true, 43: true, 44: true, 45: true, 46: true, 48: true, 49: true, 116: true}

@@ -5,7 +5,12 @@ import (
 	"crypto/sha256"
 	gotls "crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
 	"net"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -49,6 +54,7 @@ func (c *Config) Client(ctx context.Context, conn net.Conn, o SessionOptions) (*
 		name = hostOf(conn.RemoteAddr())
 	}
 	var result VerifyResult
+	noCert := false // the server asked for a client certificate and we had none
 	tc := &gotls.Config{
 		ServerName:         name,
 		InsecureSkipVerify: true, // verified by VerifyConnection, to compute the flags
@@ -62,13 +68,14 @@ func (c *Config) Client(ctx context.Context, conn net.Conn, o SessionOptions) (*
 		},
 		GetClientCertificate: func(*gotls.CertificateRequestInfo) (*gotls.Certificate, error) {
 			if c.Certificate == nil {
+				noCert = true
 				return &gotls.Certificate{}, nil
 			}
 			return c.Certificate, nil
 		},
 	}
-	tconn := gotls.Client(conn, tc)
-	return c.handshake(ctx, tconn, "client", name, o, &result)
+	tconn := gotls.Client(&eofConn{Conn: conn}, tc)
+	return c.handshake(ctx, tconn, "client", name, o, &result, &noCert)
 }
 
 // Server runs a server handshake over conn with the configured certificate
@@ -85,6 +92,10 @@ func (c *Config) Server(ctx context.Context, conn net.Conn, o SessionOptions) (*
 		Certificates: []gotls.Certificate{*c.Certificate},
 		MinVersion:   gotls.VersionTLS12,
 	}
+	// One ticket key for every handshake of this terminator: with a
+	// config of its own per handshake, crypto/tls would make a new key
+	// each time and no ticket it issued could ever be used.
+	tc.SetSessionTicketKeys([][32]byte{c.sessionTicketKey()})
 	if o.VerifyClient {
 		tc.ClientAuth = gotls.RequestClientCert // none: VerifyConnection reports NoCertificate
 		tc.VerifyConnection = func(cs gotls.ConnectionState) error {
@@ -95,14 +106,16 @@ func (c *Config) Server(ctx context.Context, conn net.Conn, o SessionOptions) (*
 			return nil
 		}
 	}
-	return c.handshake(ctx, gotls.Server(conn, tc), "server", peer, o, &result)
+	return c.handshake(ctx, gotls.Server(&eofConn{Conn: conn}, tc), "server", peer, o, &result, nil)
 }
 
 func (c *Config) check(usage x509.ExtKeyUsage, name string, staple []byte, require bool) *peerCheck {
 	return &peerCheck{roots: c.Roots, crls: c.CRLs, usage: usage, name: name, staple: staple, require: require, now: c.now()}
 }
 
-func (c *Config) handshake(ctx context.Context, tconn *gotls.Conn, role, peer string, o SessionOptions, result *VerifyResult) (*Session, error) {
+// handshake runs the handshake of tconn. noCert, for a client, is set
+// when the server asked for a certificate and the client had none.
+func (c *Config) handshake(ctx context.Context, tconn *gotls.Conn, role, peer string, o SessionOptions, result *VerifyResult, noCert *bool) (*Session, error) {
 	log := c.logger().With("role", role, "peer", peer)
 	hctx, cancel := context.WithTimeoutCause(ctx, c.timeout(o), errTimeout)
 	defer cancel()
@@ -113,14 +126,45 @@ func (c *Config) handshake(ctx context.Context, tconn *gotls.Conn, role, peer st
 		}
 		tconn.Close()
 		he := &HandshakeError{Role: role, Peer: peer, Result: *result, Errno: classify(err, *result), Err: err}
+		if code, ok := remoteAlert(err); ok && code == alertHandshakeFailure && noCert != nil && *noCert {
+			// The server asked for a certificate, we had none, and it
+			// ended the handshake: in TLS 1.2 servers say so with
+			// handshake_failure (OpenSSL; RFC 5246 §7.4.6), not with a
+			// certificate alert.
+			he.Errno = syscall.EACCES
+		}
 		log.Info("tls handshake failed", "err", he, "errno", he.Errno.Error(), "verify", result.String())
 		return nil, he
 	}
 	s := newSession(tconn, peer, log)
 	log.Debug("tls handshake done", "version", gotls.VersionName(s.state.Version),
-		"cipher", gotls.CipherSuiteName(s.state.CipherSuite), "session", s.ID())
+		"cipher", gotls.CipherSuiteName(s.state.CipherSuite), "resumed", s.state.DidResume,
+		"session", hex.EncodeToString(s.ID()))
 	return s, nil
 }
+
+// eofConn is the connection under a session. It records whether a read
+// reached the end of the stream: crypto/tls reports a peer that closed
+// the connection at a record boundary without close_notify as io.EOF,
+// just as it reports close_notify, and only the connection can tell them
+// apart (after close_notify crypto/tls reads no further).
+type eofConn struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (c *eofConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err == io.EOF {
+		c.eof.Store(true)
+	}
+	return n, err
+}
+
+// errTruncated: the peer closed the connection without close_notify, so
+// what was received may be cut short (RFC 8446 §6.1). It wraps
+// io.ErrUnexpectedEOF: Errno makes it ECONNRESET.
+var errTruncated = fmt.Errorf("tls: the peer closed the connection without close_notify: %w", io.ErrUnexpectedEOF)
 
 // hostOf returns the host part of a network address ("10.0.0.2").
 func hostOf(a net.Addr) string {
