@@ -98,6 +98,10 @@ func (c *Config) Server(ctx context.Context, conn net.Conn, o SessionOptions) (*
 	tc.SetSessionTicketKeys([][32]byte{c.sessionTicketKey()})
 	if o.VerifyClient {
 		tc.ClientAuth = gotls.RequestClientCert // none: VerifyConnection reports NoCertificate
+		// Named in the certificate request, so that a client holding
+		// several certificates picks one these CAs issued; RequestClientCert
+		// leaves the verification to VerifyConnection.
+		tc.ClientCAs = c.Roots
 		tc.VerifyConnection = func(cs gotls.ConnectionState) error {
 			chk := c.check(x509.ExtKeyUsageClientAuth, "", nil, false)
 			if result = chk.verify(cs.PeerCertificates); result != 0 {

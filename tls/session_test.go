@@ -3,6 +3,7 @@ package tls
 import (
 	"bytes"
 	"context"
+	gotls "crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -183,6 +184,26 @@ func TestServerErrors(t *testing.T) {
 		defer srv.Close()
 		if got := srv.PeerCertificates()[0].Subject.CommonName; got != "device" {
 			t.Errorf("client certificate %q, want device", got)
+		}
+	})
+	t.Run("certificate request names the CAs", func(t *testing.T) {
+		scfg := f.config("--cert", "cloud.pem", "--key", "cloud.key", "--ca", "ca.pem")
+		c, s := tcpPair(t)
+		go func() {
+			if srv, err := scfg.Server(context.Background(), s, SessionOptions{VerifyClient: true}); err == nil {
+				srv.Close()
+			}
+		}()
+		var named [][]byte
+		cli := gotls.Client(c, &gotls.Config{InsecureSkipVerify: true, MaxVersion: gotls.VersionTLS12,
+			GetClientCertificate: func(cri *gotls.CertificateRequestInfo) (*gotls.Certificate, error) {
+				named = cri.AcceptableCAs
+				return &gotls.Certificate{}, nil
+			}})
+		defer cli.Close()
+		_ = cli.Handshake() // fails: no certificate
+		if len(named) != 1 {
+			t.Fatalf("the certificate request named %d CAs, want the one of --ca", len(named))
 		}
 	})
 	t.Run("client cert missing", func(t *testing.T) {
