@@ -29,8 +29,8 @@ func TestCheckForwardFlags(t *testing.T) {
 		{[]string{"0.0.0.0:8443=cloud:443"}, "listen 0.0.0.0 is not a loopback address"},
 		{[]string{"[::1%lo]:8443=cloud:443"}, "is not a loopback address"},
 		{[]string{"127.0.0.1:8443=clod:443"}, `"clod" is not a host of the scenario (did you mean "cloud"?)`},
-		{[]string{"127.0.0.1:8443=island:443"}, `host "island" is on no [[link]]`},
-		{[]string{"127.0.0.1:8443=mute:443"}, `host "mute" has no address`},
+		{[]string{"127.0.0.1:8443=island:443"}, `to "island": the host is on no link`},
+		{[]string{"127.0.0.1:8443=mute:443"}, `to "mute": the host has no address`},
 		{[]string{"127.0.0.1:8443"}, "want 127.0.0.1:PORT=HOST:PORT"},
 	}
 	for _, tt := range tests {

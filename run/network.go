@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -152,14 +151,15 @@ func checkForwardFlags(sc *scenario.Scenario, flags []string) diag.List {
 	}
 	taken := make(map[netip.AddrPort]string)
 	for _, f := range sc.Forwards {
-		taken[unmapped(f.Listen)] = fmt.Sprintf("the [[forward]] at %s", f.Pos)
+		taken[scenario.ListenKey(f.Listen)] = fmt.Sprintf("the [[forward]] at %s", f.Pos)
 	}
 	for i, f := range forwards {
 		flag := "--forward " + flags[i]
-		if by, ok := taken[unmapped(f.Listen)]; ok {
+		key := scenario.ListenKey(f.Listen)
+		if by, ok := taken[key]; ok {
 			errs.Addf(diag.Pos{}, "%s: %s is taken by %s", flag, f.Listen, by)
 		}
-		taken[unmapped(f.Listen)] = flag
+		taken[key] = flag
 		if !scenario.IsLoopback(f.Listen.Addr()) {
 			errs.Addf(diag.Pos{}, "%s: listen %s is not a loopback address (127.0.0.0/8 or ::1)", flag, f.Listen.Addr())
 		}
@@ -169,7 +169,7 @@ func checkForwardFlags(sc *scenario.Scenario, flags []string) diag.List {
 }
 
 // checkForwardHost reports a --forward target host the scenario lacks or
-// that no link reaches.
+// that a forward cannot reach (scenario.ForwardTarget, as for [[forward]]).
 func checkForwardHost(sc *scenario.Scenario, flag, host string) diag.List {
 	var errs diag.List
 	if sc.Host(host) == nil {
@@ -184,17 +184,10 @@ func checkForwardHost(sc *scenario.Scenario, flag, host string) diag.List {
 		errs.Add(diag.Pos{}, msg)
 		return errs
 	}
-	if !slices.ContainsFunc(sc.Links, func(l scenario.Link) bool { return slices.Contains(l.Hosts, host) }) {
-		errs.Addf(diag.Pos{}, "%s: host %q is on no [[link]], so nothing can reach it", flag, host)
-	} else if len(sc.Host(host).Addresses) == 0 {
-		errs.Addf(diag.Pos{}, "%s: host %q has no address to forward to", flag, host)
+	if why := sc.ForwardTarget(host); why != "" {
+		errs.Addf(diag.Pos{}, "%s: to %q: %s", flag, host, why)
 	}
 	return errs
-}
-
-// unmapped is ap with an IPv4-mapped IPv6 address as IPv4: one socket.
-func unmapped(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // parseForwards reads --forward 127.0.0.1:PORT=HOST:PORT flags.

@@ -272,13 +272,19 @@ func WithSetupErrors(sc *scenario.Scenario, err error, opts Options) error {
 		return err
 	}
 	_, loader, errs := loadClasses(sc)
-	l = append(append(diag.List(nil), l...), errs...)
-	l = append(l, checkExpectNames(sc, loader.Class)...)
+	return setupErrors(sc, &opts, loader, append(append(diag.List(nil), l...), errs...)).Err()
+}
+
+// setupErrors adds to errs what prepare checks before it sets anything up
+// — the names expectations use, built-in programs — sorted by position,
+// then the --forward flags, which have none.
+func setupErrors(sc *scenario.Scenario, opts *Options, loader *idl.Loader, errs diag.List) diag.List {
+	errs = append(errs, checkExpectNames(sc, loader.Class)...)
 	if opts.Registry != nil {
-		l = append(l, checkBuiltins(sc, opts.Registry, loader.Class)...)
+		errs = append(errs, checkBuiltins(sc, opts.Registry, loader.Class)...)
 	}
-	l.Sort()
-	return append(l, checkForwardFlags(sc, opts.Forwards)...).Err()
+	errs.Sort()
+	return append(errs, checkForwardFlags(sc, opts.Forwards)...)
 }
 
 // prepare checks everything a scenario names — classes, programs, policy,
@@ -292,11 +298,7 @@ func prepare(ctx context.Context, sc *scenario.Scenario, opts *Options) (*system
 		}
 	}()
 	roots, loader, errs := loadClasses(sc)
-	errs = append(errs, checkExpectNames(sc, loader.Class)...)
-	errs = append(errs, checkBuiltins(sc, opts.Registry, loader.Class)...)
-	errs.Sort()
-	errs = append(errs, checkForwardFlags(sc, opts.Forwards)...)
-	if err := errs.Err(); err != nil {
+	if err := setupErrors(sc, opts, loader, errs).Err(); err != nil {
 		return nil, err
 	}
 	sys.cfg = kernel.Config{Classes: loader.Class, Isolate: opts.Isolate, Output: opts.Output}

@@ -34,8 +34,7 @@ func (v *validator) network() {
 	for i := range v.s.Forwards {
 		f := &v.s.Forwards[i]
 		v.forward(f)
-		// [::ffff:127.0.0.1]:p and 127.0.0.1:p are one socket.
-		key := netip.AddrPortFrom(f.Listen.Addr().Unmap(), f.Listen.Port())
+		key := ListenKey(f.Listen)
 		if first, ok := listens[key]; ok && f.Listen.IsValid() && f.Listen.Port() != 0 {
 			v.errorf(f.KeyPos("listen"), "[[forward]]: listen %s is taken by the [[forward]] at line %d", f.Listen, first.Pos.Line)
 		}
@@ -184,16 +183,31 @@ func (v *validator) forward(f *Forward) {
 	}
 }
 
-// forwardTarget checks that the host a forward reaches is wired: the host
-// gateway sits on its link and dials its first address.
+// forwardTarget checks that the host a forward reaches is wired.
 func (v *validator) forwardTarget(f *Forward) {
-	h := v.hosts[f.To.Host]
-	switch {
-	case v.linkOf[h.Name] == "":
-		v.errorf(f.KeyPos("to"), "[[forward]]: to %q: the host is on no link", h.Name)
-	case len(h.Addresses) == 0:
-		v.errorf(f.KeyPos("to"), "[[forward]]: to %q: the host has no address", h.Name)
+	if why := v.s.ForwardTarget(f.To.Host); why != "" {
+		v.errorf(f.KeyPos("to"), "[[forward]]: to %q: %s", f.To.Host, why)
 	}
+}
+
+// ForwardTarget says why a forward to an existing host cannot reach it —
+// the host gateway sits on the host's link and dials its first address —
+// or "" when it can. capsim run's --forward flags are checked with it too.
+func (s *Scenario) ForwardTarget(host string) string {
+	h := s.Host(host)
+	switch {
+	case !slices.ContainsFunc(s.Links, func(l Link) bool { return slices.Contains(l.Hosts, host) }):
+		return "the host is on no link"
+	case len(h.Addresses) == 0:
+		return "the host has no address"
+	}
+	return ""
+}
+
+// ListenKey is the socket a listen address takes: [::ffff:127.0.0.1]:p
+// and 127.0.0.1:p are one.
+func ListenKey(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 func (v *validator) egress(e *Egress) {
