@@ -2,7 +2,6 @@ package verify
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -36,17 +35,21 @@ func (g *Graph) netstacks() []linkPeer {
 // another netstack on the same link reaches (or is) to. "" if there is no
 // such way.
 func (g *Graph) networkPath(from, to string) string {
-	peers := g.netstacks()
+	return linkHop(g.netstacks(), reachable(g.dataEdges(), from), setOf(g.Influencers(to)), from, to)
+}
+
+// linkHop is networkPath on what from reaches (reach) and what reaches to
+// (back), each worked out once by the caller.
+func linkHop(peers []linkPeer, reach, back map[string]bool, from, to string) string {
 	for _, a := range peers {
-		if g.Path(from, a.task, nil) == nil {
+		if !reach[a.task] {
 			continue
 		}
 		for _, b := range peers {
-			if b.link != a.link || b.task == a.task || g.Path(b.task, to, nil) == nil {
-				continue
+			if b.link == a.link && b.task != a.task && back[b.task] {
+				return fmt.Sprintf("%s reaches %s, and %s reaches %s: link %s carries data between them, which verify does not model (it proves IPC only)",
+					from, a.task, b.task, to, a.link)
 			}
-			return fmt.Sprintf("%s reaches %s, and %s reaches %s: link %s carries data between them, which verify does not model (it proves IPC only)",
-				from, a.task, b.task, to, a.link)
 		}
 	}
 	return ""
@@ -56,9 +59,10 @@ func (g *Graph) networkPath(from, to string) string {
 // link though IPC gives them no path: those that reach a netstack on the
 // same link as a netstack among the asset's influencers.
 func (g *Graph) tcbNetworkCaveat(asset string, infl []string) string {
+	peers, adj, back := g.netstacks(), g.dataEdges(), setOf(infl)
 	var extra []string
 	for _, t := range g.Tasks {
-		if !slices.Contains(infl, t.Name) && g.networkPath(t.Name, asset) != "" {
+		if !back[t.Name] && linkHop(peers, reachable(adj, t.Name), back, t.Name, asset) != "" {
 			extra = append(extra, t.Name)
 		}
 	}
@@ -67,4 +71,30 @@ func (g *Graph) tcbNetworkCaveat(asset string, infl []string) string {
 	}
 	return fmt.Sprintf("%s may also influence %s over the network, which verify does not model (it proves IPC only)",
 		strings.Join(extra, ", "), asset)
+}
+
+// reachable is the set of tasks data can reach from from along adj (the
+// graph's dataEdges), from included.
+func reachable(adj map[string][]*Edge, from string) map[string]bool {
+	seen := map[string]bool{from: true}
+	queue := []string{from}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, e := range adj[cur] {
+			if !seen[e.Dst] {
+				seen[e.Dst] = true
+				queue = append(queue, e.Dst)
+			}
+		}
+	}
+	return seen
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
