@@ -2,7 +2,6 @@ package entity
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"syscall"
 
@@ -67,23 +66,14 @@ func (f *forwarder) own(ctx context.Context, fd int32) error {
 	return nil
 }
 
-// downErr is the error of a netstack call to pass on: an error reply
-// without an errno (0) is EIO, so that no client reads it as success.
-func downErr(err error) error {
-	var en syscall.Errno
-	if errors.As(err, &en) && en == 0 {
-		return syscall.EIO
-	}
-	return err
-}
-
 // The netstack's answers are checked against what was asked: more bytes
 // than the size asked for, a count past the bytes given, a poll answer
-// for other descriptors, reach no client as if valid (EIO).
+// for other descriptors, reach no client as if valid (EIO). (An error
+// reply with errno 0 arrives as EIO already: the generated client maps it.)
 
 func recvd(data []byte, size uint32, err error) ([]byte, error) {
 	if err != nil {
-		return nil, downErr(err)
+		return nil, err
 	}
 	if uint32(len(data)) > size {
 		return nil, syscall.EIO
@@ -93,7 +83,7 @@ func recvd(data []byte, size uint32, err error) ([]byte, error) {
 
 func sent(n uint32, data []byte, err error) (uint32, error) {
 	if err != nil {
-		return 0, downErr(err)
+		return 0, err
 	}
 	if n > uint32(len(data)) {
 		return 0, syscall.EIO
@@ -145,7 +135,7 @@ func (f *forwarder) Socket(ctx context.Context, domain, socktype, protocol int32
 	fd, err := c.Socket(ctx, domain, socktype, protocol)
 	if err != nil {
 		f.release(clientOf(ctx))
-		return -1, downErr(err)
+		return -1, err
 	}
 	if err := f.own(ctx, fd); err != nil {
 		return -1, err
@@ -159,7 +149,7 @@ func (f *forwarder) Bind(ctx context.Context, fd int32, addr socket.Addr) error 
 	if err != nil {
 		return err
 	}
-	return downErr(c.Bind(ctx, fd, addr))
+	return c.Bind(ctx, fd, addr)
 }
 
 // Listen implements socket.Server.
@@ -168,7 +158,7 @@ func (f *forwarder) Listen(ctx context.Context, fd, backlog int32) error {
 	if err != nil {
 		return err
 	}
-	return downErr(c.Listen(ctx, fd, backlog))
+	return c.Listen(ctx, fd, backlog)
 }
 
 // Accept implements socket.Server.
@@ -183,7 +173,7 @@ func (f *forwarder) Accept(ctx context.Context, fd int32, flags uint32) (int32, 
 	conn, peer, err := c.Accept(ctx, fd, flags)
 	if err != nil {
 		f.release(clientOf(ctx))
-		return -1, socket.Addr{}, downErr(err)
+		return -1, socket.Addr{}, err
 	}
 	if err := f.own(ctx, conn); err != nil {
 		return -1, socket.Addr{}, err
@@ -197,7 +187,7 @@ func (f *forwarder) Connect(ctx context.Context, fd int32, addr socket.Addr) err
 	if err != nil {
 		return err
 	}
-	return downErr(c.Connect(ctx, fd, addr))
+	return c.Connect(ctx, fd, addr)
 }
 
 // Send implements socket.Server.
@@ -272,7 +262,7 @@ func (f *forwarder) Shutdown(ctx context.Context, fd, how int32) error {
 	if err != nil {
 		return err
 	}
-	return downErr(c.Shutdown(ctx, fd, how))
+	return c.Shutdown(ctx, fd, how)
 }
 
 // Close implements socket.Server.
@@ -287,7 +277,7 @@ func (f *forwarder) Close(ctx context.Context, fd int32) error {
 		f.releaseLocked(clientOf(ctx))
 	}
 	f.mu.Unlock()
-	return downErr(c.Close(ctx, fd))
+	return c.Close(ctx, fd)
 }
 
 // Poll implements socket.Server.
@@ -315,7 +305,7 @@ func (f *forwarder) Poll(ctx context.Context, fds []socket.PollFd, timeoutMs int
 	}
 	rev, _, err := c.Poll(ctx, down, timeoutMs)
 	if err != nil {
-		return nil, 0, downErr(err)
+		return nil, 0, err
 	}
 	if len(rev) != len(fds) {
 		return nil, 0, syscall.EIO // not an answer to this poll
@@ -365,7 +355,7 @@ func (f *forwarder) SetSockOpt(ctx context.Context, fd, level, name int32, value
 	if err != nil {
 		return err
 	}
-	return downErr(c.SetSockOpt(ctx, fd, level, name, value))
+	return c.SetSockOpt(ctx, fd, level, name, value)
 }
 
 // GetSockName implements socket.Server.
@@ -375,7 +365,7 @@ func (f *forwarder) GetSockName(ctx context.Context, fd int32) (socket.Addr, err
 		return socket.Addr{}, err
 	}
 	a, err := c.GetSockName(ctx, fd)
-	return a, downErr(err)
+	return a, err
 }
 
 // GetPeerName implements socket.Server.
@@ -385,7 +375,7 @@ func (f *forwarder) GetPeerName(ctx context.Context, fd int32) (socket.Addr, err
 		return socket.Addr{}, err
 	}
 	a, err := c.GetPeerName(ctx, fd)
-	return a, downErr(err)
+	return a, err
 }
 
 // GetAddrInfo implements socket.Server.
@@ -395,7 +385,7 @@ func (f *forwarder) GetAddrInfo(ctx context.Context, host string) ([]socket.Addr
 		return nil, f.errnoOf(err)
 	}
 	addrs, err := c.GetAddrInfo(ctx, host)
-	return addrs, downErr(err)
+	return addrs, err
 }
 
 // errnoOf turns a failure to reach the netstack into the errno a client
